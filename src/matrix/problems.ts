@@ -1,0 +1,50 @@
+// Problems found in a matrix: every stage returns all it finds, each with the key path it is
+// about, so one run tells the user everything to fix.
+
+export type KeyPath = readonly (string | number)[];
+
+export interface Problem {
+  path: KeyPath;
+  message: string;
+}
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** `images[2].from`, the way a person reads a path into YAML. */
+export function formatPath(path: KeyPath): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === "number") return `${out}[${key}]`;
+    const plain = /^[A-Za-z_$][\w$-]*$/.test(key);
+    if (!plain) return `${out}[${JSON.stringify(key)}]`;
+    return out === "" ? key : `${out}.${key}`;
+  }, "");
+}
+
+/** Thrown by the shell around the pure stages when a matrix has problems. */
+export class MatrixError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly (Problem & { position?: Position })[],
+  ) {
+    super(
+      `${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n` +
+        problems.map((p) => "  " + formatProblem(file, p)).join("\n"),
+    );
+    this.name = "MatrixError";
+  }
+}
+
+export function formatProblem(file: string, p: Problem & { position?: Position }): string {
+  const where = p.position ? `${file}:${p.position.line}:${p.position.col}` : file;
+  const path = formatPath(p.path);
+  return `${where} ${path === "" ? "(top)" : path}: ${p.message}`;
+}
+
+/** Known names, sorted, for "known: a, b" hints. */
+export function known(names: Iterable<string | number>): string {
+  const list = [...new Set([...names].map(String))].sort();
+  return list.length === 0 ? "none defined" : `known: ${list.join(", ")}`;
+}

@@ -1,0 +1,189 @@
+// Cross-field rules over a schema-valid matrix. Each rule is a pure function returning every
+// problem it finds, with the key path to fix.
+import { known, type Problem } from "./problems.js";
+import { DEBIAN_RELEASES, majorsOffered, suiteFor } from "./sources.js";
+import type { ImageConfig, ImageKind, Matrix } from "./schema.js";
+
+type Rule = (m: Matrix) => Problem[];
+
+export function checkRules(m: Matrix): Problem[] {
+  return RULES.flatMap((rule) => rule(m));
+}
+
+/** Template placeholders a tag may use; see plan/tags.ts. */
+export const TAG_PLACEHOLDERS = ["major", "version", "versions", "timestamp", "revision", "flavour", "distro", "image"] as const;
+
+const uniqueIds: Rule = (m) => [
+  ...duplicates(m.images.map((i) => i.id)).map((i) => ({ path: ["images", i, "id"], message: `duplicate image id "${m.images[i]!.id}"` })),
+  ...duplicates(m.distros.map((d) => d.name)).map((i) => ({ path: ["distros", i, "name"], message: `duplicate distro "${m.distros[i]!.name}"` })),
+  ...duplicates(m.postgres.map((p) => p.major)).map((i) => ({ path: ["postgres", i, "major"], message: `duplicate PostgreSQL major ${m.postgres[i]!.major}` })),
+];
+
+const versionsMatchMajors: Rule = (m) =>
+  m.postgres.flatMap((p, i) =>
+    p.version.split(/[.~]/)[0] === String(p.major)
+      ? []
+      : [{ path: ["postgres", i, "version"], message: `version "${p.version}" is not of major ${p.major}` }],
+  );
+
+const distrosKnown: Rule = (m) =>
+  m.distros.flatMap((d, i) =>
+    DEBIAN_RELEASES[d.name]
+      ? []
+      : [{ path: ["distros", i, "name"], message: `unknown Debian release "${d.name}"; ${known(Object.keys(DEBIAN_RELEASES))}` }],
+  );
+
+// Every (distro, major) pair must be installable from the chosen package source.
+const distroMajorsAvailable: Rule = (m) => {
+  const majors = m.postgres.map((p) => p.major);
+  return m.distros.flatMap((d, i) =>
+    d.pg.flatMap((major, j) => {
+      if (!majors.includes(major)) {
+        return [{ path: ["distros", i, "pg", j], message: `PostgreSQL ${major} is not in postgres; ${known(majors)}` }];
+      }
+      if (!DEBIAN_RELEASES[d.name] || suiteFor(m.packageSource, d.name, major)) return [];
+      const offered = majorsOffered(m.packageSource, d.name, majors);
+      return [{
+        path: ["distros", i, "pg", j],
+        message: `package source "${m.packageSource}" has no PostgreSQL ${major} for ${d.name}; it offers ${offered.join(", ") || "none of the listed majors"}`,
+      }];
+    }),
+  );
+};
+
+const imageReferences: Rule = (m) => {
+  const ids = m.images.map((i) => i.id);
+  const distros = m.distros.map((d) => d.name);
+  const majors = m.postgres.map((p) => p.major);
+  const extensions = Object.keys(m.extensions);
+  return m.images.flatMap((img, i) => {
+    const at = (...rest: (string | number)[]) => ["images", i, ...rest];
+    const problems: Problem[] = [];
+    if (img.from !== undefined && !ids.includes(img.from)) {
+      problems.push({ path: at("from"), message: `unknown image "${img.from}"; ${known(ids)}` });
+    }
+    if (img.from === img.id) problems.push({ path: at("from"), message: `image "${img.id}" is built from itself` });
+    img.distros?.forEach((d, j) => {
+      if (!distros.includes(d)) problems.push({ path: at("distros", j), message: `unknown distro "${d}"; ${known(distros)}` });
+    });
+    img.pg?.forEach((p, j) => {
+      if (!majors.includes(p)) problems.push({ path: at("pg", j), message: `unknown PostgreSQL major ${p}; ${known(majors)}` });
+    });
+    img.pairs?.forEach((pair, j) => {
+      if (!distros.includes(pair.distro)) {
+        problems.push({ path: at("pairs", j, "distro"), message: `unknown distro "${pair.distro}"; ${known(distros)}` });
+      } else if (!suiteFor(m.packageSource, pair.distro, pair.pg)) {
+        problems.push({ path: at("pairs", j, "pg"), message: `package source "${m.packageSource}" has no PostgreSQL ${pair.pg} for ${pair.distro}` });
+      }
+      if (!majors.includes(pair.pg)) problems.push({ path: at("pairs", j, "pg"), message: `unknown PostgreSQL major ${pair.pg}; ${known(majors)}` });
+    });
+    if (img.pairs && (img.pg || img.distros)) {
+      problems.push({ path: at("pairs"), message: "give either pairs or pg/distros, not both" });
+    }
+    img.extensions?.forEach((e, j) => {
+      if (!extensions.includes(e)) problems.push({ path: at("extensions", j), message: `unknown extension "${e}"; ${known(extensions)}` });
+    });
+    img.unavailable?.forEach((u, j) => {
+      if (!(img.extensions ?? []).includes(u.extension)) {
+        problems.push({ path: at("unavailable", j, "extension"), message: `"${u.extension}" is not in this image's extensions` });
+      }
+    });
+    return problems;
+  });
+};
+
+// What each kind needs, and what it must not carry, so a misplaced key is caught.
+const KIND_NEEDS: Record<ImageKind, { needs: (keyof ImageConfig)[]; forbids: (keyof ImageConfig)[] }> = {
+  operand: { needs: ["flavour"], forbids: ["requirements", "python", "extension", "base"] },
+  extbuilder: { needs: [], forbids: ["flavour", "requirements", "python", "extension", "extensions", "base"] },
+  exttester: { needs: [], forbids: ["flavour", "requirements", "python", "extension", "extensions", "base"] },
+  failtester: { needs: ["requirements"], forbids: ["flavour", "python", "extension", "extensions", "base"] },
+  pgupgradetester: { needs: [], forbids: ["flavour", "requirements", "python", "extension", "extensions", "pairs", "base"] },
+  extupgradetester: { needs: ["extension", "from"], forbids: ["flavour", "requirements", "python", "extensions", "base"] },
+  stylechecker: { needs: ["base", "python"], forbids: ["flavour", "requirements", "extension", "extensions", "pg", "distros", "pairs", "from"] },
+};
+
+const kindShape: Rule = (m) =>
+  m.images.flatMap((img, i) => {
+    const { needs, forbids } = KIND_NEEDS[img.kind];
+    return [
+      ...needs.filter((k) => img[k] === undefined).map((k) => ({ path: ["images", i, k], message: `required for kind "${img.kind}"` })),
+      ...forbids.filter((k) => img[k] !== undefined).map((k) => ({ path: ["images", i, k], message: `not used by kind "${img.kind}"; remove it` })),
+    ];
+  });
+
+// An operand flavour stacks on the flavour below it; a test image on an image with PostgreSQL.
+const FROM_KINDS: Partial<Record<ImageKind, ImageKind[]>> = {
+  operand: ["operand"],
+  exttester: ["extbuilder"],
+  failtester: ["extbuilder"],
+  extupgradetester: ["extbuilder", "exttester"],
+};
+const FLAVOUR_BELOW = { minimal: undefined, standard: "minimal", full: "standard" } as const;
+
+const fromCompatible: Rule = (m) =>
+  m.images.flatMap((img, i) => {
+    const parent = m.images.find((p) => p.id === img.from);
+    if (!parent || img.from === undefined) {
+      return img.kind === "operand" && img.flavour && FLAVOUR_BELOW[img.flavour]
+        ? [{ path: ["images", i, "from"], message: `flavour "${img.flavour}" must be built from a "${FLAVOUR_BELOW[img.flavour]}" image` }]
+        : [];
+    }
+    const allowed = FROM_KINDS[img.kind] ?? [];
+    if (!allowed.includes(parent.kind)) {
+      return [{ path: ["images", i, "from"], message: `a ${img.kind} image cannot be built from "${parent.id}" (a ${parent.kind}); expected ${allowed.join(" or ") || "no from"}` }];
+    }
+    if (img.kind === "operand" && img.flavour && parent.flavour !== FLAVOUR_BELOW[img.flavour]) {
+      return [{ path: ["images", i, "from"], message: `flavour "${img.flavour}" builds on "${FLAVOUR_BELOW[img.flavour] ?? "nothing"}", found "${parent.id}" (${parent.flavour ?? "no flavour"})` }];
+    }
+    return [];
+  });
+
+const acyclic: Rule = (m) => {
+  const cycle = findCycle(new Map(m.images.map((i) => [i.id, i.from ? [i.from] : []])));
+  if (!cycle) return [];
+  const i = m.images.findIndex((img) => img.id === cycle[0]);
+  return [{ path: ["images", i, "from"], message: `dependency cycle: ${cycle.join(" → ")}` }];
+};
+
+const tagTemplates: Rule = (m) =>
+  m.images.flatMap((img, i) => {
+    const templates: [(string | number)[], string][] = [];
+    if (img.tags?.testing) templates.push([["tags", "testing"], img.tags.testing]);
+    if (img.tags?.release) templates.push([["tags", "release"], img.tags.release]);
+    img.tags?.aliases?.forEach((a, j) => templates.push([["tags", "aliases", j], a]));
+    return templates.flatMap(([path, t]) => {
+      const unknownNames = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TAG_PLACEHOLDERS as readonly string[]).includes(n));
+      return unknownNames.map((n) => ({ path: ["images", i, ...path], message: `unknown placeholder {${n}}; ${known(TAG_PLACEHOLDERS)}` }));
+    });
+  });
+
+const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, acyclic, tagTemplates];
+
+function duplicates<T>(values: T[]): number[] {
+  return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));
+}
+
+/** The first cycle in a dependency graph, closed (a → b → a), or undefined. */
+export function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === "done") return undefined;
+    if (state.get(node) === "visiting") return [...stack.slice(stack.indexOf(node)), node];
+    state.set(node, "visiting");
+    stack.push(node);
+    for (const next of edges.get(node) ?? []) {
+      const found = visit(next);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(node, "done");
+    return undefined;
+  };
+  for (const node of [...edges.keys()].sort()) {
+    const found = visit(node);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,188 @@
+// The shape of matrix.yaml. Every object is strict: an unknown key is an error, because a
+// typo ("enabel: false") must never pass silently. Schema and type share one name.
+import { z } from "zod";
+
+/** The image kinds pg-images knows how to build; each has one recipe in src/recipes/. */
+export const IMAGE_KINDS = [
+  "extbuilder",
+  "exttester",
+  "failtester",
+  "pgupgradetester",
+  "extupgradetester",
+  "stylechecker",
+  "operand",
+] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+
+/**
+ * Operand flavours. minimal: PostgreSQL only. standard: minimal + locales and the common
+ * extensions. full: standard + PostGIS and the extensions users ask for most.
+ */
+export const FLAVOURS = ["minimal", "standard", "full"] as const;
+export type Flavour = (typeof FLAVOURS)[number];
+
+/** pgdg: apt.postgresql.org (+ its archive for old minors). distro: the release's own archive. */
+export const PACKAGE_SOURCES = ["pgdg", "distro"] as const;
+export type PackageSource = (typeof PACKAGE_SOURCES)[number];
+
+const major = z.number().int().min(10).max(99);
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and dashes");
+// An apt version or a version pattern as apt accepts after "=": "16.13-*", "1:2.3-1+deb12u1".
+const aptVersion = z.string().regex(/^[0-9A-Za-z.+:~*-]+$/, "an apt version or pattern such as 16.13-*");
+// An image reference pinned by digest: name[:tag]@sha256:<64 hex>.
+export const pinnedImage = z
+  .string()
+  .regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/, "an image reference pinned by digest (name:tag@sha256:…)");
+
+const PostgresVersion = z.strictObject({
+  major,
+  /** Exact upstream version: "17.9", or "19~beta2" for a preview. */
+  version: z.string().regex(/^\d+(\.\d+|~(alpha|beta|rc)\d+)$/, 'a version such as "17.9" or "19~beta1"'),
+  /** A preview major: no rolling aliases and no extensions. */
+  preview: z.boolean().default(false),
+});
+
+const Distro = z.strictObject({
+  name,
+  base: pinnedImage,
+  /** PostgreSQL majors built on this release unless an image narrows them. */
+  pg: z.array(major).min(1),
+});
+
+const Pgdg = z.strictObject({
+  mirror: z.url().default("https://apt.postgresql.org/pub/repos/apt"),
+  archive: z.url().default("https://apt-archive.postgresql.org/pub/repos/apt"),
+  /** Where the signing key comes from; fetched once per build, checked against `fingerprint`. */
+  keyUrl: z.url().default("https://www.postgresql.org/media/keys/ACCC4CF8.asc"),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9A-F]{40}$/, "a 40-character upper-case hex key fingerprint")
+    .default("B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8"),
+});
+
+const Extension = z.strictObject({
+  /** apt package, with {major} for the PostgreSQL major: postgresql-{major}-pgaudit. */
+  package: z.string().regex(/^[a-z0-9{}.+-]+$/, "an apt package name, {major} allowed"),
+  /** Extension names for CREATE EXTENSION; empty for a package that adds none (a JIT package). */
+  create: z.array(z.string().regex(/^[a-z0-9_]+$/)).default([]),
+  /** Libraries that must be in shared_preload_libraries for CREATE EXTENSION to work. */
+  preload: z.array(z.string().regex(/^[a-z0-9_]+$/)).default([]),
+  /** Pinned versions: package source → PostgreSQL major → apt version pattern. */
+  pins: z.partialRecord(z.enum(PACKAGE_SOURCES), z.record(z.string().regex(/^\d+$/), aptVersion)),
+  /** Only from this PostgreSQL major on (the separate JIT package exists from 18). */
+  since: major.optional(),
+});
+
+const Unavailable = z.strictObject({
+  extension: name,
+  pg: major.optional(),
+  distro: name.optional(),
+  source: z.enum(PACKAGE_SOURCES).optional(),
+  /** Why it is left out; printed in the plan. */
+  reason: z.string().min(3),
+});
+
+const Pair = z.strictObject({ pg: major, distro: name });
+
+const Tags = z.strictObject({
+  /** Unique tag in the testing repository. */
+  testing: z.string().optional(),
+  /** Unique tag in the release repository. */
+  release: z.string().optional(),
+  /** Rolling aliases in the release repository, moved only after the gate. */
+  aliases: z.array(z.string()).optional(),
+});
+
+const UpgradeVersion = z.strictObject({
+  /** The extension version as ALTER EXTENSION knows it: "1.0". */
+  version: z.string().regex(/^[0-9A-Za-z._-]+$/),
+  /** Git ref (tag) to build. */
+  ref: z.string().min(1),
+  /** PostgreSQL majors this old version supports; default: all of the image's. */
+  pg: z.array(major).optional(),
+});
+
+const ExtensionProject = z.strictObject({
+  name,
+  /** Git URL the upgrade tester clones older versions from (file:// for a local repository). */
+  repository: z.string().min(1),
+  /** Older versions the upgrade tester carries. */
+  versions: z.array(UpgradeVersion).default([]),
+});
+
+const PythonTools = z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string().regex(/^[0-9][0-9A-Za-z.]*$/));
+
+export const ImageConfig = z.strictObject({
+  id: name,
+  kind: z.enum(IMAGE_KINDS),
+  flavour: z.enum(FLAVOURS).optional(),
+  enable: z.boolean().default(true),
+  /** false: built and tested, never published. */
+  push: z.boolean().default(true),
+  /** Repository name under the registry prefixes; default: the id. */
+  repository: name.optional(),
+  description: z.string().optional(),
+  /** Another image this one is built on; it is built first. */
+  from: name.optional(),
+  /** Narrow the distros' pairs to these majors / distros, or list the pairs outright. */
+  pg: z.array(major).optional(),
+  distros: z.array(name).optional(),
+  pairs: z.array(Pair).optional(),
+  tags: Tags.optional(),
+  /** Extensions (keys of `extensions`) the image bundles. */
+  extensions: z.array(name).optional(),
+  /** Extra apt packages, name → version pattern ("" leaves the version to the release). */
+  packages: z.record(z.string().regex(/^[a-z0-9.+-]+$/), z.union([aptVersion, z.literal("")])).optional(),
+  /** Extensions deliberately left out for some targets, with the reason. */
+  unavailable: z.array(Unavailable).optional(),
+  /** failtester: the hash-pinned requirements file, relative to matrix.yaml. */
+  requirements: z.string().optional(),
+  /** stylechecker: pinned Python tools, name → exact version. */
+  python: PythonTools.optional(),
+  /** stylechecker and other base-only images: the digest-pinned base, instead of a distro's. */
+  base: pinnedImage.optional(),
+  /** extupgradetester: the extension project and its older versions. */
+  extension: ExtensionProject.optional(),
+});
+export type ImageConfig = z.infer<typeof ImageConfig>;
+
+const Registry = z.strictObject({
+  /** Repository prefix for released images: ghcr.io/acme. */
+  release: z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)*$/, "a registry host with an optional path"),
+  /** Repository prefix for unreleased images. */
+  testing: z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)*$/, "a registry host with an optional path"),
+});
+
+const Tools = z.strictObject({
+  /** syft, pinned by digest; run to write SBOMs. */
+  syft: pinnedImage,
+  /** crane (a :debug variant, with a shell), pinned by digest; pushes, copies and tags. */
+  crane: pinnedImage,
+  /** The registry image the ephemeral testing registry runs from. */
+  registry: pinnedImage,
+});
+
+export const Matrix = z.strictObject({
+  $schema: z.string().optional(),
+  registry: Registry,
+  packageSource: z.enum(PACKAGE_SOURCES).default("pgdg"),
+  pgdg: Pgdg.prefault({}),
+  postgres: z.array(PostgresVersion).min(1),
+  distros: z.array(Distro).min(1),
+  tools: Tools,
+  /** Extensions the operand flavours can bundle. */
+  extensions: z.record(name, Extension).default({}),
+  /** OCI metadata shared by every image. */
+  metadata: z
+    .strictObject({
+      vendor: z.string(),
+      url: z.url(),
+      source: z.url(),
+      documentation: z.url().optional(),
+      authors: z.string().optional(),
+      licenses: z.string().default("PostgreSQL"),
+    }),
+  images: z.array(ImageConfig).min(1),
+});
+export type Matrix = z.infer<typeof Matrix>;
+export type MatrixInput = z.input<typeof Matrix>;

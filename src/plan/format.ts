@@ -1,0 +1,35 @@
+// A plan for people (a table) and for CI providers (JSON, byte-stable for the same input).
+import type { Plan } from "./types.js";
+
+export function planJson(plan: Plan): string {
+  return JSON.stringify(plan, null, 2) + "\n";
+}
+
+export function planTable(plan: Plan): string {
+  const rows = plan.targets.map((t) => [
+    t.selected ? t.id : `(${t.id})`,
+    t.kind === "operand" ? `${t.kind}/${t.flavour}` : t.kind,
+    t.postgres.map((p) => p.version).join(" ") || "-",
+    t.distro ?? "-",
+    t.from ?? "-",
+    `${t.repository.release}:${t.tags.release}`,
+    t.tags.aliases.join(" ") || "-",
+  ]);
+  const lines = table(["TARGET", "KIND", "PG", "DISTRO", "FROM", "RELEASE", "ALIASES"], rows);
+  const skipped = plan.skipped.map((s) => `  ${[s.image, s.pg, s.distro].filter((x) => x !== undefined).join(" ")}: ${s.reason}`);
+  const excluded = plan.targets.flatMap((t) => t.excluded.map((e) => `  ${t.id}: ${e.extension} left out: ${e.reason}`));
+  return [
+    ...lines,
+    "",
+    `${plan.targets.length} targets; timestamp ${plan.inputs.timestamp}, revision ${plan.inputs.revision}`,
+    ...(skipped.length ? ["not built:", ...skipped] : []),
+    ...(excluded.length ? ["extensions left out:", ...excluded] : []),
+  ].join("\n") + "\n";
+}
+
+/** Left-aligned columns, two spaces apart. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
+}

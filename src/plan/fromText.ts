@@ -1,0 +1,33 @@
+// The whole pure pipeline, text to plan, for the two shells (the Dagger module and the CLI).
+import { locator, parseMatrix } from "../matrix/load.js";
+import { MatrixError } from "../matrix/problems.js";
+import type { Matrix } from "../matrix/schema.js";
+import { makePlan } from "./index.js";
+import type { Filters, Plan, RunInputs } from "./types.js";
+
+export interface PlanOptions {
+  inputs: RunInputs;
+  filters?: Filters;
+  /** Override matrix.yaml's registry prefixes (what DOCKER_REPO did for Makefile pipelines). */
+  registry?: Partial<Matrix["registry"]>;
+  /** Text of files the matrix names, see recipes/filesNeeded. */
+  files?: ReadonlyMap<string, string>;
+}
+
+/** Parse, validate and plan; throws MatrixError listing every problem with its line:col. */
+export function planFromText(text: string, file: string, opts: PlanOptions): { matrix: Matrix; plan: Plan } {
+  const parsed = parseMatrix(text);
+  if (!parsed.ok) throw new MatrixError(file, parsed.problems);
+  const matrix = withRegistry(parsed.matrix, opts.registry);
+  const result = makePlan(matrix, opts.inputs, opts.filters, opts.files);
+  if (!result.ok) {
+    const locate = locator(text);
+    throw new MatrixError(file, result.problems.map((p) => ({ ...p, position: locate(p.path) })));
+  }
+  return { matrix, plan: result.plan };
+}
+
+export function withRegistry(m: Matrix, registry: PlanOptions["registry"]): Matrix {
+  const overrides = Object.fromEntries(Object.entries(registry ?? {}).filter(([, v]) => v));
+  return { ...m, registry: { ...m.registry, ...overrides } };
+}

@@ -1,0 +1,77 @@
+// Matrix + run inputs → the plan: targets in build order with tags, keys and annotations.
+import type { Problem } from "../matrix/problems.js";
+import type { Matrix } from "../matrix/schema.js";
+import { inputKey } from "../recipes/key.js";
+import { recipeFor, type RecipeContext } from "../recipes/index.js";
+import { buildOrder, selectTargets } from "./graph.js";
+import { annotations } from "./metadata.js";
+import { tagProblem, timestampProblem } from "./tags.js";
+import { expandTargets } from "./targets.js";
+import type { Filters, Plan, PlannedTarget, RunInputs } from "./types.js";
+
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: Problem[] };
+
+export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, files: RecipeContext["files"] = new Map()): PlanResult {
+  const inputProblems = checkInputs(inputs);
+  if (inputProblems.length > 0) return { ok: false, problems: inputProblems };
+  const { targets, skipped, problems } = expandTargets(m, inputs);
+  problems.push(...tagProblems(m, targets));
+  if (problems.length > 0) return { ok: false, problems };
+
+  const ordered = buildOrder(targets);
+  const keys = new Map<string, string>();
+  for (const t of ordered) {
+    keys.set(t.id, inputKey(recipeFor(t, { pgdg: m.pgdg, files }), t.from ? keys.get(t.from) : undefined));
+  }
+  const { picked, needed } = selectTargets(ordered, filters);
+  const planned: PlannedTarget[] = ordered
+    .filter((t) => needed.has(t.id))
+    .map((t) => ({
+      ...t,
+      inputKey: keys.get(t.id)!,
+      dependsOn: t.from ? [t.from] : [],
+      selected: picked.has(t.id),
+      annotations: annotations(m, t, keys.get(t.id)!, inputs),
+    }));
+  return { ok: true, plan: { inputs, targets: planned, skipped } };
+}
+
+function checkInputs(inputs: RunInputs): Problem[] {
+  const problems: Problem[] = [];
+  const ts = timestampProblem(inputs.timestamp);
+  if (ts) problems.push({ path: ["(input)", "timestamp"], message: ts });
+  if (!/^[0-9A-Za-z._-]{1,40}$/.test(inputs.revision)) {
+    problems.push({ path: ["(input)", "revision"], message: `revision "${inputs.revision}" must be 1–40 of [0-9A-Za-z._-]` });
+  }
+  return problems;
+}
+
+// Each tag must be valid, and no two targets may write the same reference.
+function tagProblems(m: Matrix, targets: ReturnType<typeof expandTargets>["targets"]): Problem[] {
+  const problems: Problem[] = [];
+  const owners = new Map<string, string>();
+  for (const t of targets) {
+    const i = m.images.findIndex((img) => img.id === t.image);
+    const refs: [string, string, (string | number)[]][] = [
+      [t.repository.testing, t.tags.testing, ["tags", "testing"]],
+      [t.repository.release, t.tags.release, ["tags", "release"]],
+      ...t.tags.aliases.map((a, j): [string, string, (string | number)[]] => [t.repository.release, a, ["tags", "aliases", j]]),
+    ];
+    for (const [repo, tag, path] of refs) {
+      const bad = tagProblem(tag);
+      if (bad) {
+        problems.push({ path: ["images", i, ...path], message: `${t.id}: ${bad}` });
+        continue;
+      }
+      const ref = `${repo}:${tag}`;
+      const owner = owners.get(ref);
+      if (owner && owner !== t.id) {
+        problems.push({ path: ["images", i, ...path], message: `${t.id} and ${owner} both tag ${ref}; add {distro}, {major} or {flavour} to the template` });
+      }
+      owners.set(ref, t.id);
+    }
+  }
+  return problems;
+}
+
+export type { Filters, Plan, PlannedTarget, RunInputs } from "./types.js";

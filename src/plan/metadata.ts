@@ -1,0 +1,43 @@
+// OCI annotations (also written as labels), computed once per target.
+import type { Matrix } from "../matrix/schema.js";
+import { rfc3339 } from "./tags.js";
+import type { RunInputs, Target } from "./types.js";
+
+/** The project's own annotation keys. */
+export const KEYS = {
+  target: "io.pg-images.target",
+  inputKey: "io.pg-images.input-key",
+  pgMajor: "io.pg-images.pg.major",
+  pgVersion: "io.pg-images.pg.version",
+  flavour: "io.pg-images.flavour",
+  distro: "io.pg-images.distro",
+  kind: "io.pg-images.kind",
+} as const;
+
+export function annotations(m: Matrix, t: Target, inputKey: string, inputs: RunInputs): Record<string, string> {
+  const [baseName, baseDigest] = t.base.split("@") as [string, string];
+  const versions = t.postgres.map((p) => p.version).join(" ");
+  const entries: [string, string | undefined][] = [
+    ["org.opencontainers.image.created", rfc3339(inputs.timestamp)],
+    ["org.opencontainers.image.version", versions || inputs.revision],
+    ["org.opencontainers.image.revision", inputs.revision],
+    ["org.opencontainers.image.source", m.metadata.source],
+    ["org.opencontainers.image.url", m.metadata.url],
+    ["org.opencontainers.image.documentation", m.metadata.documentation],
+    ["org.opencontainers.image.authors", m.metadata.authors],
+    ["org.opencontainers.image.vendor", m.metadata.vendor],
+    ["org.opencontainers.image.licenses", m.metadata.licenses],
+    ["org.opencontainers.image.title", [t.image, versions, t.distro].filter(Boolean).join(" ")],
+    ["org.opencontainers.image.description", t.description],
+    ["org.opencontainers.image.base.name", baseName],
+    ["org.opencontainers.image.base.digest", baseDigest],
+    [KEYS.target, t.id],
+    [KEYS.kind, t.kind],
+    [KEYS.inputKey, inputKey],
+    [KEYS.pgMajor, t.postgres.map((p) => p.major).join(" ") || undefined],
+    [KEYS.pgVersion, versions || undefined],
+    [KEYS.flavour, t.flavour],
+    [KEYS.distro, t.distro],
+  ];
+  return Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+}

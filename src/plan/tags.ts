@@ -1,0 +1,84 @@
+// Tag templates → tags. Defaults follow what users' tooling already parses (see README).
+import type { ImageKind } from "../matrix/schema.js";
+import type { PgVersion, Tags } from "./types.js";
+
+export interface TagTemplates {
+  testing: string;
+  release: string;
+  aliases: string[];
+}
+
+const OPERAND = "{version}-{timestamp}-{flavour}-{distro}";
+
+/** Defaults per kind: operand images the CNPG scheme; test images the-process's dev/release scheme. */
+export function defaultTags(kind: ImageKind): TagTemplates {
+  switch (kind) {
+    case "operand":
+      return { testing: OPERAND, release: OPERAND, aliases: ["{version}-{flavour}-{distro}", "{major}-{flavour}-{distro}"] };
+    case "pgupgradetester":
+      return { testing: "{versions}-dev{timestamp}", release: "{versions}-v{revision}", aliases: ["{versions}"] };
+    case "stylechecker":
+      return { testing: "dev{timestamp}", release: "v{revision}", aliases: ["latest"] };
+    default:
+      return { testing: "{version}-dev{timestamp}", release: "{version}-v{revision}", aliases: ["{version}"] };
+  }
+}
+
+export interface TagValues {
+  image: string;
+  postgres: PgVersion[];
+  distro?: string | undefined;
+  flavour?: string | undefined;
+  timestamp: string;
+  revision: string;
+}
+
+/** Render every template; a preview major gets no rolling aliases. */
+export function renderTags(t: TagTemplates, v: TagValues, preview: boolean): Tags {
+  const render = (template: string) => renderTag(template, v);
+  return { testing: render(t.testing), release: render(t.release), aliases: preview ? [] : t.aliases.map(render) };
+}
+
+// "~" (Debian's pre-release marker) is not allowed in a tag: 19~beta1 → 19-beta1.
+const tagVersion = (p: PgVersion) => p.version.replace("~", "-");
+
+export function renderTag(template: string, v: TagValues): string {
+  const values: Record<string, string | undefined> = {
+    image: v.image,
+    major: v.postgres.length === 1 ? String(v.postgres[0]!.major) : undefined,
+    version: v.postgres.length === 1 ? tagVersion(v.postgres[0]!) : undefined,
+    versions: v.postgres.map(tagVersion).join("-") || undefined,
+    distro: v.distro,
+    flavour: v.flavour,
+    timestamp: v.timestamp,
+    revision: v.revision,
+  };
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
+}
+
+/** OCI distribution spec tag grammar. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** Why a tag is not valid, or undefined when it is. */
+export function tagProblem(tag: string): string | undefined {
+  if (tag.length > 128) return `tag "${tag}" is ${tag.length} characters; at most 128`;
+  const placeholder = /\{(\w+)\}/.exec(tag);
+  if (placeholder) return `tag "${tag}": {${placeholder[1]}} has no value for this target`;
+  if (!TAG.test(tag)) return `tag "${tag}" is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9_.-]*)`;
+  return undefined;
+}
+
+/** Timestamps are passed in as YYYYMMDDhhmm UTC; this checks one. */
+export function timestampProblem(ts: string): string | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(ts);
+  if (!m) return `timestamp "${ts}" is not YYYYMMDDhhmm`;
+  const [, y, mo, d, h, mi] = m.map(Number) as number[];
+  const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!));
+  const ok = date.getUTCMonth() === mo! - 1 && date.getUTCDate() === d! && date.getUTCHours() === h! && date.getUTCMinutes() === mi!;
+  return ok ? undefined : `timestamp "${ts}" is not a real UTC date and time`;
+}
+
+/** YYYYMMDDhhmm → RFC 3339, for org.opencontainers.image.created. */
+export function rfc3339(ts: string): string {
+  return `${ts.slice(0, 4)}-${ts.slice(4, 6)}-${ts.slice(6, 8)}T${ts.slice(8, 10)}:${ts.slice(10, 12)}:00Z`;
+}

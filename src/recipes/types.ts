@@ -1,0 +1,54 @@
+// Recipes are data: the steps that make an image and the checks that prove it works. Both
+// renderers (Dagger containers, Dockerfile text) and both smoke runners read the same data.
+
+/** Where copied files come from. */
+export type Source =
+  /** A path in the pipeline's source directory (the folder holding matrix.yaml). */
+  | { context: string }
+  /** A path inside an artifact this recipe builds first. */
+  | { artifact: string; path: string };
+
+export type Step =
+  | { op: "env"; name: string; value: string }
+  /** A shell script run with sh -e as the current user. */
+  | { op: "run"; script: string }
+  | { op: "user"; user: string }
+  | { op: "workdir"; path: string }
+  | { op: "copy"; source: Source; to: string }
+  /** [] removes any entrypoint the base image had. */
+  | { op: "entrypoint"; args: string[] }
+  | { op: "cmd"; args: string[] };
+
+/** What a stage starts from: a digest-pinned image, or another target's image. */
+export type Base = { image: string } | { target: string };
+
+/**
+ * A build whose output is reused across images and runs: an older extension version compiled for
+ * one PostgreSQL major. Its content key (hash of base and steps) names the output, so the engine's
+ * cache, or a registry, can serve it instead of a rebuild.
+ */
+export interface Artifact {
+  id: string;
+  base: Base;
+  steps: Step[];
+  /** Directory holding the outputs once the steps ran. */
+  output: string;
+}
+
+export interface SmokeCheck {
+  /** Short, unique within the recipe: shown in reports as "<target>: <name>". */
+  name: string;
+  script: string;
+  /** Run as this user (default: the image's own). */
+  user?: string;
+  /** Context directories mounted read-only, e.g. a fixture extension. */
+  mounts?: { context: string; at: string }[];
+}
+
+export interface Recipe {
+  target: string;
+  base: Base;
+  artifacts: Artifact[];
+  steps: Step[];
+  smoke: SmokeCheck[];
+}
