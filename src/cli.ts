@@ -8,6 +8,7 @@ import { MatrixError } from "./matrix/problems.js";
 import { matrixJsonSchema } from "./matrix/jsonSchema.js";
 import { planFromText } from "./plan/fromText.js";
 import { planJson, planTable } from "./plan/format.js";
+import { utcMinute } from "./plan/tags.js";
 import { filesNeeded } from "./recipes/index.js";
 import { parseMatrix } from "./matrix/load.js";
 import { dockerfileFor } from "./render/dockerfile.js";
@@ -141,9 +142,6 @@ function readNamedFiles(text: string, matrixPath: string): Map<string, string> {
   return files;
 }
 
-export function utcMinute(d: Date): string {
-  return d.toISOString().replace(/[-T:]/g, "").slice(0, 12);
-}
 
 function defaultRevision(env: Record<string, string | undefined>): string {
   const sha = env.GITHUB_SHA ?? env.CI_COMMIT_SHA;

@@ -21,7 +21,7 @@ export function parseMatrix(text: string): LoadResult {
       }),
     };
   }
-  const parsed = Matrix.safeParse(doc.toJS(), { error: describeIssue });
+  const parsed = Matrix.safeParse(doc.toJS(), { error: describeIssue, reportInput: true });
   if (!parsed.success) {
     return { ok: false, problems: parsed.error.issues.flatMap((i) => issueProblems(i)).map((p) => ({ ...p, position: locate(p.path) })) };
   }
@@ -56,6 +56,10 @@ function issueProblems(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"` }));
   }
+  if (issue.code === "invalid_format" && issue.input !== undefined) {
+    // The schema's own words say what was expected; add what was found.
+    return [{ path, message: `found ${JSON.stringify(issue.input)}, expected ${issue.message}` }];
+  }
   return [{ path, message: issue.message }];
 }
 
@@ -66,9 +70,6 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
   }
   if (issue.code === "invalid_value") {
     return `found ${JSON.stringify(issue.input)}, expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-  }
-  if (issue.code === "invalid_format" && issue.format === "regex") {
-    return `found ${JSON.stringify(issue.input)}, expected ${issue.message ?? "another format"}`;
   }
   return undefined;
 }

@@ -134,7 +134,11 @@ const fromCompatible: Rule = (m) =>
       return [{ path: ["images", i, "from"], message: `a ${img.kind} image cannot be built from "${parent.id}" (a ${parent.kind}); expected ${allowed.join(" or ") || "no from"}` }];
     }
     if (img.kind === "operand" && img.flavour && parent.flavour !== FLAVOUR_BELOW[img.flavour]) {
-      return [{ path: ["images", i, "from"], message: `flavour "${img.flavour}" builds on "${FLAVOUR_BELOW[img.flavour] ?? "nothing"}", found "${parent.id}" (${parent.flavour ?? "no flavour"})` }];
+      const below = FLAVOUR_BELOW[img.flavour];
+      const message = below
+        ? `flavour "${img.flavour}" builds on a "${below}" image, found "${parent.id}" (${parent.flavour ?? "no flavour"})`
+        : `flavour "${img.flavour}" is built from a base image, not from "${parent.id}"; remove from`;
+      return [{ path: ["images", i, "from"], message }];
     }
     return [];
   });

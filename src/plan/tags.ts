@@ -82,3 +82,8 @@ export function timestampProblem(ts: string): string | undefined {
 export function rfc3339(ts: string): string {
   return `${ts.slice(0, 4)}-${ts.slice(4, 6)}-${ts.slice(6, 8)}T${ts.slice(8, 10)}:${ts.slice(10, 12)}:00Z`;
 }
+
+/** A clock reading → YYYYMMDDhhmm UTC; only shells read the clock and pass the result in. */
+export function utcMinute(d: Date): string {
+  return d.toISOString().replace(/[-T:]/g, "").slice(0, 12);
+}

@@ -1,0 +1,127 @@
+/**
+ * pg-images builds, inventories, smoke-tests and publishes the container images PostgreSQL
+ * projects run on, from one declarative matrix.yaml.
+ *
+ * The chain for every image is build → SBOM (syft) → smoke test → publish, and a release promotes
+ * exactly the digests that were tested.
+ */
+import { argument, type Container, type Directory, func, object, type Secret } from "@dagger.io/dagger";
+import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
+
+@object()
+export class PgImages {
+  /** The repository holding matrix.yaml and the files it names. */
+  source: Directory;
+  /** Path of the matrix inside source. */
+  matrix: string;
+  /** Release repository prefix, overriding matrix.yaml's registry.release (e.g. ghcr.io/acme). */
+  registry?: string;
+  /** Testing repository prefix, overriding matrix.yaml's registry.testing. */
+  testingRegistry?: string;
+  /** UTC build time, YYYYMMDDhhmm; default: now. Pass the same value to every job of one run. */
+  timestamp?: string;
+  /** Source revision for tags and labels; default: "dev". */
+  revision?: string;
+
+  constructor(
+    @argument({ defaultPath: "/", ignore: ["node_modules", "dist", ".git"] }) source: Directory,
+    matrix = "matrix.yaml",
+    registry?: string,
+    testingRegistry?: string,
+    timestamp?: string,
+    revision?: string,
+  ) {
+    this.source = source;
+    this.matrix = matrix;
+    this.registry = registry;
+    this.testingRegistry = testingRegistry;
+    this.timestamp = timestamp;
+    this.revision = revision;
+  }
+
+  /**
+   * The build plan: every target with its tags, dependencies and annotations, in build order.
+   * CI providers fan out one job per target from the JSON.
+   *
+   * Example usage: dagger call plan --format json --pg 17
+   */
+  @func()
+  async plan(format = "table", image: string[] = [], pg: number[] = [], distro: string[] = [], flavour: string[] = []): Promise<string> {
+    return (await this.pipeline()).planText(format, { image, pg, distro, flavour });
+  }
+
+  /**
+   * One target's image, built on the engine (not smoke-tested, not published).
+   *
+   * Example usage: dagger call build --target minimal-17-trixie terminal
+   */
+  @func()
+  async build(target: string): Promise<Container> {
+    return (await this.pipeline()).build(target);
+  }
+
+  /**
+   * An equivalent Dockerfile for one target, for building without the pipeline.
+   *
+   * Example usage: dagger call dockerfile --target standard-18-bookworm
+   */
+  @func()
+  async dockerfile(target: string): Promise<string> {
+    return (await this.pipeline()).dockerfile(target);
+  }
+
+  /**
+   * Build every enabled target (or those the filters pick), write SBOMs, run smoke tests.
+   * Returns a directory with summary.txt, summary.json and the SBOMs.
+   *
+   * Example usage: dagger call build-all --pg 17 export --path ./out
+   */
+  @func()
+  async buildAll(image: string[] = [], pg: number[] = [], distro: string[] = [], flavour: string[] = []): Promise<Directory> {
+    return (await this.pipeline()).buildAll({ image, pg, distro, flavour });
+  }
+
+  /**
+   * Build, SBOM, smoke-test, then publish what passed to the testing repository under its unique
+   * tag. With --release, promote the tested digests to the release repository instead (no
+   * rebuild) and move rolling aliases where the gate allows. Without a testing registry in
+   * matrix.yaml or --testing-registry, images go to a throwaway registry inside the engine.
+   *
+   * Example usage: dagger call --registry ghcr.io/acme publish --release --username me --password env:GHCR_TOKEN
+   */
+  @func()
+  async publish(
+    release = false,
+    username?: string,
+    password?: Secret,
+    image: string[] = [],
+    pg: number[] = [],
+    distro: string[] = [],
+    flavour: string[] = [],
+    ephemeral = false,
+  ): Promise<Directory> {
+    const p = await this.pipeline();
+    return p.publish({ release, ephemeral, filters: { image, pg, distro, flavour }, ...(username && password ? { auth: { username, password } } : {}) });
+  }
+
+  /**
+   * Delete unique dev tags older than a number of days from the testing repository.
+   *
+   * Example usage: dagger call retention --days 14 --dry-run=false --username me --password env:TOKEN
+   */
+  @func()
+  async retention(days = 14, dryRun = true, username?: string, password?: Secret): Promise<string> {
+    return (await this.pipeline()).retention(days, dryRun, username && password ? { username, password } : undefined);
+  }
+
+  private async pipeline(): Promise<Pipeline> {
+    const options: PipelineOptions = {
+      source: this.source,
+      matrix: this.matrix,
+      registry: { release: this.registry, testing: this.testingRegistry },
+      timestamp: this.timestamp,
+      revision: this.revision,
+    };
+    return Pipeline.load(options);
+  }
+}
