@@ -1,0 +1,61 @@
+// What a publish may do, decided from facts the engine side gathered. Pure, so every refusal is
+// tested without a registry.
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  /** The end of the check's output when it failed. */
+  detail?: string;
+}
+
+export interface GateDecision {
+  move: boolean;
+  /** Checks the current image passes and the candidate fails. */
+  regressions: string[];
+  reason: string;
+}
+
+/**
+ * "No worse than what it replaces": an alias moves only if the candidate passes every check the
+ * image the alias points to now passes. Checks new to the suite (unknown to the current image's
+ * results) count only against the candidate.
+ */
+export function decideGate(candidate: readonly CheckResult[], current: readonly CheckResult[] | undefined): GateDecision {
+  const failed = candidate.filter((c) => !c.ok).map((c) => c.name);
+  if (!current) {
+    return failed.length === 0
+      ? { move: true, regressions: [], reason: "no current image" }
+      : { move: false, regressions: failed, reason: `candidate fails ${failed.join(", ")}` };
+  }
+  const passedNow = new Set(current.filter((c) => c.ok).map((c) => c.name));
+  const regressions = failed.filter((name) => passedNow.has(name) || !current.some((c) => c.name === name));
+  if (regressions.length > 0) return { move: false, regressions, reason: `candidate fails ${regressions.join(", ")}, which the current image passes` };
+  if (failed.length > 0) return { move: true, regressions: [], reason: `candidate fails only what the current image fails too (${failed.join(", ")})` };
+  return { move: true, regressions: [], reason: "candidate passes every check" };
+}
+
+export interface SkipDecision {
+  skip: boolean;
+  reason: string;
+}
+
+/** Skip build and publish when the alias already points at an image built from the same inputs. */
+export function decideSkip(inputKey: string, alias: string | undefined, aliasInputKey: string | undefined): SkipDecision {
+  if (!alias) return { skip: false, reason: "no alias to compare with" };
+  if (aliasInputKey === undefined) return { skip: false, reason: `${alias} does not exist yet` };
+  if (aliasInputKey === inputKey) return { skip: true, reason: `unchanged: ${alias} already has input key ${short(inputKey)}` };
+  return { skip: false, reason: `changed: ${alias} has input key ${short(aliasInputKey)}, now ${short(inputKey)}` };
+}
+
+export type UniqueTagAction = { action: "push" } | { action: "exists" } | { action: "refuse"; reason: string };
+
+/** A unique tag is written once: the same digest again is a no-op, another digest is refused. */
+export function decideUniqueTag(ref: string, existing: string | undefined, digest: string): UniqueTagAction {
+  if (existing === undefined) return { action: "push" };
+  if (existing === digest) return { action: "exists" };
+  return { action: "refuse", reason: `${ref} already holds ${existing}; it is immutable and will not be moved to ${digest}` };
+}
+
+function short(key: string): string {
+  return key.replace(/^sha256:/, "").slice(0, 12);
+}

@@ -1,0 +1,80 @@
+// Release notes from two SBOMs: what a new image adds, removes, upgrades and downgrades against
+// the image it replaces, with a loud line when the C library or ICU changed (collations).
+import { compareDebianVersions } from "./debversion.js";
+
+export interface Package {
+  /** purl type: deb, pypi, … */
+  type: string;
+  name: string;
+  version: string;
+}
+
+export interface PackageDiff {
+  added: Package[];
+  removed: Package[];
+  upgraded: { name: string; type: string; from: string; to: string }[];
+  downgraded: { name: string; type: string; from: string; to: string }[];
+  /** Changed packages whose change can reorder text indexes: glibc, ICU. */
+  collationRisk: string[];
+}
+
+interface SpdxDocument {
+  packages?: { name?: string; versionInfo?: string; externalRefs?: { referenceType?: string; referenceLocator?: string }[] }[];
+}
+
+/** Packages of an SPDX JSON document as syft writes it, keyed by their purl type. */
+export function packagesFromSpdx(json: string): Package[] {
+  const doc = JSON.parse(json) as SpdxDocument;
+  return (doc.packages ?? []).flatMap((p) => {
+    const purl = p.externalRefs?.find((r) => r.referenceType === "purl")?.referenceLocator;
+    const type = purl ? /^pkg:([^/]+)\//.exec(purl)?.[1] : undefined;
+    return type && p.name && p.versionInfo ? [{ type, name: p.name, version: p.versionInfo }] : [];
+  });
+}
+
+const COLLATION = [/^libc6$/, /^libc-bin$/, /^libicu\d+/];
+
+export function diffPackages(before: readonly Package[], after: readonly Package[]): PackageDiff {
+  const key = (p: Package) => `${p.type}/${p.name}`;
+  const old = new Map(before.map((p) => [key(p), p]));
+  const now = new Map(after.map((p) => [key(p), p]));
+  const diff: PackageDiff = { added: [], removed: [], upgraded: [], downgraded: [], collationRisk: [] };
+  for (const [k, p] of now) {
+    const was = old.get(k);
+    if (!was) diff.added.push(p);
+    else if (was.version !== p.version) {
+      const cmp = p.type === "deb" ? compareDebianVersions(p.version, was.version) : p.version.localeCompare(was.version, "en", { numeric: true });
+      (cmp >= 0 ? diff.upgraded : diff.downgraded).push({ name: p.name, type: p.type, from: was.version, to: p.version });
+    }
+  }
+  for (const [k, p] of old) if (!now.has(k)) diff.removed.push(p);
+  const changed = [...diff.added, ...diff.removed, ...diff.upgraded, ...diff.downgraded].map((p) => p.name);
+  diff.collationRisk = [...new Set(changed.filter((n) => COLLATION.some((re) => re.test(n))))].sort();
+  const byName = (a: { type: string; name: string }, b: { type: string; name: string }) => key2(a).localeCompare(key2(b));
+  for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort(byName);
+  return diff;
+}
+
+const key2 = (p: { type: string; name: string }) => `${p.type}/${p.name}`;
+
+/** Markdown for one target's release. */
+export function releaseNotes(title: string, replaces: string | undefined, diff: PackageDiff | undefined): string {
+  const lines = [`## ${title}`, ""];
+  if (!replaces || !diff) return [...lines, "First release of this image: nothing to compare with.", ""].join("\n");
+  lines.push(`Compared with ${replaces}.`, "");
+  if (diff.collationRisk.length > 0) {
+    lines.push(
+      `**WARNING: ${diff.collationRisk.join(", ")} changed. Collation order may differ: reindex text indexes of existing databases (and check amcheck) before relying on them.**`,
+      "",
+    );
+  }
+  const section = (name: string, items: string[]) => (items.length ? [`### ${name} (${items.length})`, ...items.map((i) => `- ${i}`), ""] : []);
+  lines.push(
+    ...section("Upgraded", diff.upgraded.map((p) => `${p.name} ${p.from} → ${p.to}`)),
+    ...section("Downgraded", diff.downgraded.map((p) => `${p.name} ${p.from} → ${p.to}`)),
+    ...section("Added", diff.added.map((p) => `${p.name} ${p.version}`)),
+    ...section("Removed", diff.removed.map((p) => `${p.name} ${p.version}`)),
+  );
+  if (diff.added.length + diff.removed.length + diff.upgraded.length + diff.downgraded.length === 0) lines.push("No package changed.", "");
+  return lines.join("\n");
+}
