@@ -5,7 +5,7 @@
  * The chain for every image is build → SBOM (syft) → smoke test → publish, and a release promotes
  * exactly the digests that were tested.
  */
-import { argument, type Container, type Directory, func, object, type Secret } from "@dagger.io/dagger";
+import { argument, dag, type Container, type Directory, func, object, type Secret } from "@dagger.io/dagger";
 import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
 
 @object()
@@ -114,6 +114,11 @@ export class PgImages {
     return (await this.pipeline()).retention(days, dryRun, username && password ? { username, password } : undefined);
   }
 
+  /** pg-images's own tree, where the smoke tests' fixtures live. */
+  protected fixtures(): Directory {
+    return dag.currentModule().source();
+  }
+
   private async pipeline(): Promise<Pipeline> {
     const options: PipelineOptions = {
       source: this.source,
@@ -121,6 +126,7 @@ export class PgImages {
       registry: { release: this.registry, testing: this.testingRegistry },
       timestamp: this.timestamp,
       revision: this.revision,
+      fixtures: this.fixtures(),
     };
     return Pipeline.load(options);
   }

@@ -1,5 +1,10 @@
 // The engine side: loads the matrix from the module's source directory and runs the chain.
-import { dag, type Container, type Directory, type Secret } from "@dagger.io/dagger";
+import { dag, type Container, type Directory } from "@dagger.io/dagger";
+import { Builder, reportDirectory } from "./build.js";
+import { Publisher } from "./publish.js";
+import { EPHEMERAL_HOST, RegistryClient, type RegistryAuth } from "./registry.js";
+import { defaultTags } from "../plan/tags.js";
+import { expiredTags, templatePattern } from "../release/retention.js";
 import { dirname, join } from "node:path";
 import { planFromText } from "../plan/fromText.js";
 import { planJson, planTable } from "../plan/format.js";
@@ -16,12 +21,10 @@ export interface PipelineOptions {
   registry: { release?: string | undefined; testing?: string | undefined };
   timestamp?: string | undefined;
   revision?: string | undefined;
+  /** pg-images's own tree, for smoke-test fixtures. */
+  fixtures: Directory;
 }
 
-export interface RegistryAuth {
-  username: string;
-  password: Secret;
-}
 
 export interface PublishOptions {
   release: boolean;
@@ -54,8 +57,8 @@ export class Pipeline {
   }
 
   /** Throws MatrixError with every problem when the matrix or inputs are invalid. */
-  plan(filters: Filters = {}): { matrix: Matrix; plan: Plan } {
-    return planFromText(this.text, this.options.matrix, { inputs: this.inputs, filters, registry: this.options.registry, files: this.files });
+  plan(filters: Filters = {}, registry = this.options.registry): { matrix: Matrix; plan: Plan } {
+    return planFromText(this.text, this.options.matrix, { inputs: this.inputs, filters, registry, files: this.files });
   }
 
   planText(format: string, filters: Filters): string {
@@ -79,21 +82,79 @@ export class Pipeline {
     return dockerfileFor(plan, this.target(plan, id).id, this.recipeContext(matrix));
   }
 
-  build(_id: string): Container {
-    throw new Error("build is not wired to the engine yet");
+  /** One target's image, lazily (the engine builds it when something asks for a result). */
+  build(id: string): Container {
+    return this.builder(this.plan()).image(id);
   }
 
-  async buildAll(_filters: Filters): Promise<Directory> {
-    throw new Error("build-all is not wired to the engine yet");
+  async buildAll(filters: Filters): Promise<Directory> {
+    const planned = this.plan(filters);
+    const builder = this.builder(planned);
+    const built = await builder.runAll(planned.plan.targets);
+    const sboms = new Map(built.flatMap((b) => (b.sbom ? [[b.target.id, b.sbom] as const] : [])));
+    return reportDirectory(planned.plan, built.map((b) => b.result), sboms);
   }
 
-  async publish(_opts: PublishOptions): Promise<Directory> {
-    throw new Error("publish is not wired to the engine yet");
+  /**
+   * Dev publish, or with release the promotion; targets not yet in the testing repository under
+   * this run's tag are built and published there first, so one call can do both.
+   */
+  async publish(opts: PublishOptions): Promise<Directory> {
+    const ephemeral = opts.ephemeral || (!this.options.registry.release && !this.options.registry.testing && !opts.auth);
+    // The throwaway registry lives as long as this call: a new user runs the chain without credentials.
+    const planned = this.plan(opts.filters, ephemeral ? { release: `${EPHEMERAL_HOST}/release`, testing: `${EPHEMERAL_HOST}/testing` } : this.options.registry);
+    const registry = this.registryClient(planned.matrix, opts.auth, ephemeral);
+    const publisher = new Publisher(this.builder(planned), registry);
+    const targets = planned.plan.targets;
+    if (!opts.release) {
+      const out = await publisher.publishTesting(targets);
+      return reportDirectory(planned.plan, out.results, out.sboms, out.files);
+    }
+    const missing = [];
+    for (const t of targets) if (!(await registry.digest(`${t.repository.testing}:${t.tags.testing}`))) missing.push(t);
+    const first = missing.length > 0 ? await publisher.publishTesting(missing) : undefined;
+    const out = await publisher.promote(targets);
+    // A target that failed before promotion reports that failure, not "not in testing".
+    const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
+    return reportDirectory(planned.plan, results, first?.sboms ?? new Map(), out.files);
   }
 
-  async retention(_days: number, _dryRun: boolean, _auth?: RegistryAuth): Promise<string> {
-    void dag;
-    throw new Error("retention is not wired to the engine yet");
+  /** Delete dev tags older than `days` from each target's testing repository. */
+  async retention(days: number, dryRun: boolean, auth?: RegistryAuth): Promise<string> {
+    const { matrix, plan } = this.plan();
+    const registry = this.registryClient(matrix, auth, false);
+    const lines: string[] = [];
+    const templates = new Map(matrix.images.map((i) => [i.id, { ...defaultTags(i.kind), ...i.tags }]));
+    const repositories = [...new Set(plan.targets.map((t) => t.repository.testing))];
+    for (const repo of repositories) {
+      const tags = await registry.listTags(repo);
+      const expired = new Set<string>();
+      for (const t of plan.targets.filter((x) => x.repository.testing === repo)) {
+        const values = { image: t.image, major: t.postgres.length === 1 ? String(t.postgres[0]!.major) : undefined, version: t.postgres.length === 1 ? t.postgres[0]!.version.replace("~", "-") : undefined, versions: t.postgres.map((p) => p.version.replace("~", "-")).join("-"), distro: t.distro, flavour: t.flavour, revision: plan.inputs.revision };
+        const pattern = templatePattern(templates.get(t.image)!.testing, values);
+        if (pattern) for (const tag of expiredTags(tags, pattern, new Date(), days)) expired.add(tag);
+      }
+      for (const tag of [...expired].sort()) {
+        lines.push(`${dryRun ? "would delete" : "deleted"} ${repo}:${tag}`);
+        if (!dryRun) {
+          const digest = await registry.digest(`${repo}:${tag}`);
+          if (digest) await registry.delete(`${repo}@${digest}`);
+        }
+      }
+    }
+    return lines.length ? lines.join("\n") + "\n" : `no dev tags older than ${days} days\n`;
+  }
+
+  private builder(planned: { matrix: Matrix; plan: Plan }): Builder {
+    return new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
+      context: this.options.source.directory(dirname(this.options.matrix)),
+      fixtures: this.options.fixtures,
+    });
+  }
+
+  private registryClient(matrix: Matrix, auth: RegistryAuth | undefined, ephemeral: boolean): RegistryClient {
+    const service = ephemeral ? dag.container().from(matrix.tools.registry).withExposedPort(5000).asService({ useEntrypoint: true }) : undefined;
+    return new RegistryClient(matrix.tools.crane, auth, service);
   }
 }
 

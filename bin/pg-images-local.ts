@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Client mode: the module's own functions, called through a Dagger engine reached by the CLI
+// (`dagger call` needs the engine to load the TypeScript module; this needs only an engine).
+//
+//   pg-images-local build-all [--matrix FILE] [--timestamp T] [--revision R] [--out DIR] [filters]
+//   pg-images-local publish [--release] [--registry P] [--testing-registry P] [--username U --password-env VAR]
+//   pg-images-local plan [--format json]
+import { connection, dag, type Directory } from "@dagger.io/dagger";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { PgImages } from "../src/index.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Fixtures come from this checkout, as the module's own source would under `dagger call`. */
+class LocalPgImages extends PgImages {
+  protected override fixtures(): Directory {
+    return dag.host().directory(root, { include: ["test/fixtures/**"] });
+  }
+}
+
+const { values: o, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    source: { type: "string", default: "." },
+    matrix: { type: "string", default: "matrix.yaml" },
+    timestamp: { type: "string" },
+    revision: { type: "string" },
+    registry: { type: "string" },
+    "testing-registry": { type: "string" },
+    release: { type: "boolean", default: false },
+    username: { type: "string" },
+    "password-env": { type: "string" },
+    format: { type: "string", default: "table" },
+    out: { type: "string", default: "out" },
+    image: { type: "string", multiple: true, default: [] },
+    pg: { type: "string", multiple: true, default: [] },
+    distro: { type: "string", multiple: true, default: [] },
+    flavour: { type: "string", multiple: true, default: [] },
+  },
+});
+const [fn] = positionals;
+const filters = [o.image, o.pg.map(Number), o.distro, o.flavour] as const;
+
+let failed = false;
+await connection(
+  async () => {
+    const source = dag.host().directory(resolve(o.source), { exclude: ["node_modules", "dist", ".git", "out"] });
+    const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision);
+    const password = o["password-env"] ? dag.setSecret("registry-password", process.env[o["password-env"]] ?? "") : undefined;
+    let report: Directory;
+    switch (fn) {
+      case "plan":
+        process.stdout.write(await m.plan(o.format, ...filters));
+        return;
+      case "build-all":
+        report = await m.buildAll(...filters);
+        break;
+      case "publish":
+        report = await m.publish(o.release, o.username, password, ...filters);
+        break;
+      default:
+        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish`);
+    }
+    await report.export(resolve(o.out));
+    process.stdout.write(await report.file("summary.txt").contents());
+    const summary = JSON.parse(await report.file("summary.json").contents()) as { targets: Record<string, { status: string }> };
+    failed = Object.values(summary.targets).some((t) => t.status === "failed" || t.status === "blocked");
+  },
+  { LogOutput: process.stderr },
+);
+process.exitCode = failed ? 1 : 0;

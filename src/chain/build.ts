@@ -1,0 +1,144 @@
+// build-all: every target of the plan through build → smoke → SBOM, as concurrently as the
+// dependency graph allows, in one engine session.
+import { dag, type Container, type Directory, type File } from "@dagger.io/dagger";
+import type { Matrix } from "../matrix/schema.js";
+import { table } from "../plan/format.js";
+import type { Plan, PlannedTarget } from "../plan/types.js";
+import { recipeFor, type RecipeContext } from "../recipes/index.js";
+import type { Recipe } from "../recipes/types.js";
+import { renderImage, type DaggerContext } from "../render/dagger.js";
+import { failure, sbom, smoke, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
+
+export interface Built {
+  target: PlannedTarget;
+  recipe: Recipe;
+  image: Container;
+  tarball: File;
+  sbom?: Sbom;
+  result: TargetResult;
+}
+
+export class Builder {
+  private readonly images = new Map<string, Container>();
+  private readonly runs = new Map<string, Promise<Built>>();
+  readonly ctx: DaggerContext;
+
+  constructor(
+    readonly matrix: Matrix,
+    readonly plan: Plan,
+    private readonly recipes: RecipeContext,
+    dirs: { context: Directory; fixtures: Directory },
+  ) {
+    this.ctx = { ...dirs, image: (id) => this.image(id) };
+  }
+
+  target(id: string): PlannedTarget {
+    const t = this.plan.targets.find((x) => x.id === id);
+    if (!t) throw new Error(`no target "${id}" in the plan; targets: ${this.plan.targets.map((x) => x.id).join(", ")}`);
+    return t;
+  }
+
+  recipe(id: string): Recipe {
+    return recipeFor(this.target(id), this.recipes);
+  }
+
+  /** The target's image, lazily: nothing runs until something asks for a result. */
+  image(id: string): Container {
+    let image = this.images.get(id);
+    if (!image) {
+      image = renderImage(this.recipe(id), this.ctx, this.target(id).annotations);
+      this.images.set(id, image);
+    }
+    return image;
+  }
+
+  /** Build, smoke-test and scan one target, once per session however often it is asked. */
+  run(id: string): Promise<Built> {
+    let run = this.runs.get(id);
+    if (!run) {
+      run = this.chain(this.target(id));
+      this.runs.set(id, run);
+    }
+    return run;
+  }
+
+  async runAll(targets: readonly PlannedTarget[]): Promise<Built[]> {
+    return Promise.all(targets.map((t) => this.run(t.id)));
+  }
+
+  private async chain(t: PlannedTarget): Promise<Built> {
+    const start = Date.now();
+    const recipe = this.recipe(t.id);
+    const image = this.image(t.id);
+    const tarball = image.asTarball();
+    const base = { target: t, recipe, image, tarball };
+    const result = (rest: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({
+      id: t.id,
+      inputKey: t.inputKey,
+      seconds: Math.round((Date.now() - start) / 100) / 10,
+      ...rest,
+    });
+    let digest: string;
+    try {
+      digest = await tarballDigest(tarball, this.matrix.tools.crane);
+    } catch (e) {
+      return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(e)}` }) };
+    }
+    const checks = await smoke(image, recipe, this.ctx);
+    const parent = t.from ? await this.run(t.from) : undefined;
+    if (parent && parent.result.status !== "passed") {
+      return { ...base, result: result({ status: "blocked", digest, checks, reason: `${parent.target.id} did not pass` }) };
+    }
+    const failed = checks.filter((c) => !c.ok);
+    if (failed.length > 0) {
+      const reason = failed.map((c) => `${t.id}: smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
+      return { ...base, result: result({ status: "failed", digest, checks, reason }) };
+    }
+    try {
+      const scanned = sbom(tarball, this.matrix.tools.syft);
+      const [size] = await Promise.all([unpackedSize(image), scanned.spdx.sync(), scanned.cyclonedx.sync()]);
+      const paths = { spdx: `sbom/${t.id}.spdx.json`, cyclonedx: `sbom/${t.id}.cdx.json` };
+      return { ...base, sbom: scanned, result: result({ status: "passed", digest, size, checks, sbom: paths }) };
+    } catch (e) {
+      return { ...base, result: result({ status: "failed", digest, checks, reason: `SBOM failed: ${failure(e)}` }) };
+    }
+  }
+}
+
+/** summary.txt, summary.json and the SBOMs, as one directory to export. */
+export function reportDirectory(plan: Plan, results: readonly TargetResult[], sboms: ReadonlyMap<string, Sbom>, extra: Record<string, string> = {}): Directory {
+  let dir = dag.directory().withNewFile("summary.txt", summaryText(results)).withNewFile("summary.json", summaryJson(plan, results));
+  for (const r of results) {
+    const files = sboms.get(r.id);
+    if (files && r.sbom) dir = dir.withFile(r.sbom.spdx, files.spdx).withFile(r.sbom.cyclonedx, files.cyclonedx);
+  }
+  for (const [path, text] of Object.entries(extra)) dir = dir.withNewFile(path, text);
+  return dir;
+}
+
+export function summaryJson(plan: Plan, results: readonly TargetResult[]): string {
+  const byId = new Map(plan.targets.map((t) => [t.id, t]));
+  const targets = Object.fromEntries(
+    results.map((r) => {
+      const t = byId.get(r.id)!;
+      const tags = { testing: `${t.repository.testing}:${t.tags.testing}`, release: `${t.repository.release}:${t.tags.release}`, aliases: t.tags.aliases };
+      return [r.id, { ...r, tags }];
+    }),
+  );
+  return JSON.stringify({ timestamp: plan.inputs.timestamp, revision: plan.inputs.revision, targets }, null, 2) + "\n";
+}
+
+export function summaryText(results: readonly TargetResult[]): string {
+  const rows = results.map((r) => [
+    r.id,
+    r.status,
+    r.digest ? r.digest.slice(0, 19) : "-",
+    r.size !== undefined ? `${(r.size / 1e6).toFixed(0)} MB` : "-",
+    r.checks.length ? `${r.checks.filter((c) => c.ok).length}/${r.checks.length}` : "-",
+    `${r.seconds}s`,
+    r.published?.join(" ") ?? "",
+  ]);
+  const problems = results.flatMap((r) => (r.reason ? [`${r.id}: ${r.reason}`] : []));
+  const counts = ["passed", "unchanged", "failed", "blocked"].map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
+  return [...table(["TARGET", "STATUS", "DIGEST", "SIZE", "SMOKE", "TIME", "PUBLISHED"], rows), "", counts, ...(problems.length ? ["", ...problems] : [])].join("\n") + "\n";
+}

@@ -1,0 +1,153 @@
+// publish: what passed goes to the testing repository under its unique tag. publish --release:
+// the tested digests are copied (never rebuilt) to the release repository, then the aliases move
+// where the gate allows. Unique tags go first and aliases last, so an interrupted run leaves no
+// alias on an untested digest, and a re-run converges.
+import { dag, type File } from "@dagger.io/dagger";
+import { KEYS } from "../plan/metadata.js";
+import type { PlannedTarget } from "../plan/types.js";
+import { imageCatalogs, type CatalogEntry } from "../release/catalog.js";
+import { decideGate, decideSkip, decideUniqueTag } from "../release/decisions.js";
+import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
+import type { Builder } from "./build.js";
+import type { RegistryClient } from "./registry.js";
+import { failure, smoke, type Sbom, type TargetResult } from "./target.js";
+
+/** SBOMs are published as a sibling image tagged after the image digest (cosign's scheme). */
+export const sbomTag = (digest: string) => `${digest.replace(":", "-")}.sbom`;
+const SBOM_FILE = "sbom.spdx.json";
+
+export interface PublishOutcome {
+  results: TargetResult[];
+  sboms: Map<string, Sbom>;
+  /** Extra report files: release notes and catalogs. */
+  files: Record<string, string>;
+}
+
+export class Publisher {
+  constructor(
+    private readonly builder: Builder,
+    private readonly registry: RegistryClient,
+  ) {}
+
+  /** The first alias decides "unchanged": it is the tag users follow. */
+  private async unchanged(t: PlannedTarget): Promise<TargetResult | undefined> {
+    const alias = t.tags.aliases[0] ? `${t.repository.release}:${t.tags.aliases[0]}` : undefined;
+    const held = alias ? (await this.registry.labels(alias))?.[KEYS.inputKey] : undefined;
+    const decision = decideSkip(t.inputKey, alias, held);
+    if (!decision.skip) return undefined;
+    return { id: t.id, inputKey: t.inputKey, status: "unchanged", checks: [], seconds: 0, reason: decision.reason, published: [] };
+  }
+
+  async publishTesting(targets: readonly PlannedTarget[]): Promise<PublishOutcome> {
+    const sboms = new Map<string, Sbom>();
+    const results = await Promise.all(
+      targets.map(async (t): Promise<TargetResult> => {
+        const skipped = await this.unchanged(t);
+        if (skipped) return skipped;
+        const built = await this.builder.run(t.id);
+        if (built.sbom) sboms.set(t.id, built.sbom);
+        if (built.result.status !== "passed") return { ...built.result, published: [] };
+        if (!t.push) return { ...built.result, published: [], reason: "push: false" };
+        try {
+          const ref = `${t.repository.testing}:${t.tags.testing}`;
+          const published = await this.pushUnique(ref, built.result.digest!, () => this.registry.push(built.tarball, ref));
+          await this.pushSbom(t.repository.testing, built.result.digest!, built.sbom!.spdx);
+          return { ...built.result, published };
+        } catch (e) {
+          return { ...built.result, status: "failed", published: [], reason: `publish failed: ${failure(e)}` };
+        }
+      }),
+    );
+    return { results, sboms, files: {} };
+  }
+
+  async promote(targets: readonly PlannedTarget[]): Promise<PublishOutcome> {
+    const files: Record<string, string> = {};
+    const catalog: CatalogEntry[] = [];
+    const results = await Promise.all(
+      targets.map(async (t): Promise<TargetResult> => {
+        const start = Date.now();
+        const done = (r: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({ id: t.id, inputKey: t.inputKey, seconds: Math.round((Date.now() - start) / 100) / 10, ...r });
+        const skipped = await this.unchanged(t);
+        if (skipped) return skipped;
+        if (!t.push) return done({ status: "blocked", checks: [], reason: "push: false", published: [] });
+        try {
+          const outcome = await this.promoteOne(t, files);
+          if (outcome.entry) catalog.push(outcome.entry);
+          return done(outcome.result);
+        } catch (e) {
+          return done({ status: "failed", checks: [], published: [], reason: `release failed: ${failure(e)}` });
+        }
+      }),
+    );
+    for (const [name, yaml] of imageCatalogs(catalog)) files[`catalogs/${name}.yaml`] = yaml;
+    return { results, sboms: new Map(), files };
+  }
+
+  private async promoteOne(t: PlannedTarget, notes: Record<string, string>): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: CatalogEntry }> {
+    const testing = `${t.repository.testing}:${t.tags.testing}`;
+    const digest = await this.registry.digest(testing);
+    if (!digest) throw new Error(`${testing} does not exist: run publish (without --release) with the same --timestamp first`);
+    const labels = await this.registry.labels(`${t.repository.testing}@${digest}`);
+    if (labels?.[KEYS.inputKey] !== t.inputKey) {
+      throw new Error(`${testing} was built from other inputs (input key ${labels?.[KEYS.inputKey] ?? "none"}, the plan says ${t.inputKey}); publish again`);
+    }
+    // Test exactly the digest that will be released, and what the first alias points to now.
+    const recipe = this.builder.recipe(t.id);
+    const candidate = dag.container().import_(this.registry.pull(`${t.repository.testing}@${digest}`));
+    const aliasRef = t.tags.aliases[0] ? `${t.repository.release}:${t.tags.aliases[0]}` : undefined;
+    const currentDigest = aliasRef ? await this.registry.digest(aliasRef) : undefined;
+    const current = currentDigest ? dag.container().import_(this.registry.pull(`${t.repository.release}@${currentDigest}`)) : undefined;
+    const [checks, currentChecks] = await Promise.all([smoke(candidate, recipe, this.builder.ctx), current ? smoke(current, recipe, this.builder.ctx) : undefined]);
+    const gate = decideGate(checks, currentChecks);
+
+    const release = `${t.repository.release}:${t.tags.release}`;
+    const published = await this.pushUnique(release, digest, () => this.registry.copy(`${t.repository.testing}@${digest}`, release));
+    await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
+    notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest);
+    if (!gate.move) {
+      const report = `gate refused to move ${t.tags.aliases.join(", ")}: ${gate.reason}; current: ${fmtChecks(currentChecks)}; candidate: ${fmtChecks(checks)}`;
+      return { result: { status: "failed", digest, checks, published, gate: report, reason: report } };
+    }
+    for (const alias of t.tags.aliases) {
+      await this.registry.tag(`${t.repository.release}@${digest}`, alias);
+      published.push(`${t.repository.release}:${alias}`);
+    }
+    const pg = t.postgres[0];
+    const entry =
+      t.kind === "operand" && t.flavour && t.distro && pg && t.tags.aliases[0]
+        ? { flavour: t.flavour, distro: t.distro, major: pg.major, preview: pg.preview, image: `${t.repository.release}:${t.tags.aliases[0]}@${digest}` }
+        : undefined;
+    return { result: { status: "passed", digest, checks, published, gate: gate.reason }, ...(entry ? { entry } : {}) };
+  }
+
+  private async notes(t: PlannedTarget, digest: string, currentDigest: string | undefined): Promise<string> {
+    const title = `${t.id} (${t.repository.release}:${t.tags.release})`;
+    const now = await this.registry.readFile(`${t.repository.release}:${sbomTag(digest)}`, SBOM_FILE);
+    const before = currentDigest ? await this.registry.readFile(`${t.repository.release}:${sbomTag(currentDigest)}`, SBOM_FILE) : undefined;
+    if (!now || !before || currentDigest === digest) return releaseNotes(title, undefined, undefined);
+    return releaseNotes(title, `${t.repository.release}@${currentDigest}`, diffPackages(packagesFromSpdx(before), packagesFromSpdx(now)));
+  }
+
+  /** Write a unique tag once; the same digest again is a no-op; another digest is refused. */
+  private async pushUnique(ref: string, digest: string, write: () => Promise<unknown>): Promise<string[]> {
+    const decision = decideUniqueTag(ref, await this.registry.digest(ref), digest);
+    if (decision.action === "refuse") throw new Error(decision.reason);
+    if (decision.action === "push") await write();
+    const pushed = await this.registry.digest(ref);
+    if (pushed !== digest) throw new Error(`${ref} holds ${pushed ?? "nothing"} after the push, expected ${digest}`);
+    return decision.action === "push" ? [ref] : [];
+  }
+
+  private async pushSbom(repository: string, digest: string, spdx: File): Promise<void> {
+    const ref = `${repository}:${sbomTag(digest)}`;
+    if (await this.registry.digest(ref)) return;
+    const image = dag.container().withRootfs(dag.directory().withFile(SBOM_FILE, spdx)).withAnnotation("org.opencontainers.image.description", `SBOM of ${repository}@${digest}`);
+    await this.registry.push(image.asTarball(), ref);
+  }
+}
+
+function fmtChecks(checks: readonly { name: string; ok: boolean }[] | undefined): string {
+  if (!checks) return "none";
+  return checks.map((c) => `${c.ok ? "pass" : "FAIL"} ${c.name}`).join("; ");
+}

@@ -1,0 +1,145 @@
+// Every registry operation goes through crane in a container, so the same code talks to a
+// registry on the internet, one on this machine's loopback, or a throwaway one inside the engine.
+import { dag, ExecError, type Container, type File, type Secret, type Service } from "@dagger.io/dagger";
+
+export interface RegistryAuth {
+  username: string;
+  password: Secret;
+}
+
+/** The throwaway registry's name inside the engine. */
+export const EPHEMERAL_HOST = "pg-images-registry:5000";
+
+export class RegistryClient {
+  private readonly hosts = new Map<string, { alias: string; service: Service }>();
+  private nonce = 0;
+
+  /**
+   * @param crane digest-pinned crane image with a shell (the :debug variant)
+   * @param ephemeral the throwaway registry service, reachable as EPHEMERAL_HOST
+   */
+  constructor(
+    private readonly crane: string,
+    private readonly auth: RegistryAuth | undefined,
+    private readonly ephemeral: Service | undefined,
+  ) {}
+
+  /** The manifest digest a reference points at, or undefined when there is none. */
+  async digest(ref: string): Promise<string | undefined> {
+    const out = await this.run([ref], `crane digest ${q(this.addr(ref))} 2>/tmp/err || { ${MISSING}; }`);
+    return out.trim() === "MISSING" ? undefined : out.trim();
+  }
+
+  /** The image config labels, or undefined when the reference does not exist. */
+  async labels(ref: string): Promise<Record<string, string> | undefined> {
+    const out = await this.run([ref], `crane config ${q(this.addr(ref))} 2>/tmp/err || { ${MISSING}; }`);
+    if (out.trim() === "MISSING") return undefined;
+    return (JSON.parse(out) as { config?: { Labels?: Record<string, string> } }).config?.Labels ?? {};
+  }
+
+  /** Push an OCI image tarball as it is (its manifest digest unchanged); returns the digest. */
+  async push(tarball: File, ref: string): Promise<string> {
+    const script = `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.addr(ref))} >/tmp/out && cat /tmp/out`;
+    const out = await this.run([ref], script, (c) => c.withMountedFile("/image.tar", tarball));
+    return digestIn(out, ref);
+  }
+
+  /** Copy a manifest by digest (no rebuild, no re-compression). */
+  async copy(from: string, to: string): Promise<void> {
+    await this.run([from, to], `crane copy ${q(this.addr(from))} ${q(this.addr(to))}`);
+  }
+
+  /** Point a tag of the same repository at a digest reference. */
+  async tag(digestRef: string, tag: string): Promise<void> {
+    await this.run([digestRef], `crane tag ${q(this.addr(digestRef))} ${q(tag)}`);
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const out = await this.run([repository], `crane ls ${q(this.addr(repository))} 2>/tmp/err || { ${MISSING}; }`);
+    return out.trim() === "MISSING" || out.trim() === "" ? [] : out.trim().split("\n");
+  }
+
+  async delete(digestRef: string): Promise<void> {
+    await this.run([digestRef], `crane delete ${q(this.addr(digestRef))}`);
+  }
+
+  /** An image as an OCI tarball, to import into the engine for testing exactly that digest. */
+  pull(digestRef: string): File {
+    const script = `crane pull --format oci ${q(this.addr(digestRef))} /tmp/layout && tar -C /tmp/layout -cf /tmp/image.tar .`;
+    return this.container([digestRef], script).file("/tmp/image.tar");
+  }
+
+  /** A file from an image's filesystem (an SBOM sibling), or undefined when the image is missing. */
+  async readFile(ref: string, path: string): Promise<string | undefined> {
+    const script = `crane export ${q(this.addr(ref))} /tmp/fs.tar 2>/tmp/err || { ${MISSING}; exit 0; }; tar -xOf /tmp/fs.tar ${q(path.replace(/^\//, ""))}`;
+    const out = await this.run([ref], script);
+    return out === "MISSING\n" ? undefined : out;
+  }
+
+  private async run(refs: string[], script: string, extra: (c: Container) => Container = (c) => c): Promise<string> {
+    try {
+      return await extra(this.container(refs, script, false)).withExec(["sh", "-c", this.prelude(refs) + script]).stdout();
+    } catch (e) {
+      if (e instanceof ExecError) throw new Error(`registry: ${e.stderr.trim().split("\n").slice(-3).join(" ") || e.message}`);
+      throw e;
+    }
+  }
+
+  // Registry state changes under the engine's cache: every call is a new exec.
+  private container(refs: string[], script: string, withExec = true): Container {
+    let c = dag.container().from(this.crane).withEnvVariable("PG_IMAGES_CALL", `${Date.now()}-${this.nonce++}`);
+    for (const host of new Set(refs.map(hostOf))) {
+      const access = this.access(host);
+      if (access) c = c.withServiceBinding(access.alias, access.service);
+    }
+    if (this.auth) c = c.withEnvVariable("REGISTRY_USER", this.auth.username).withSecretVariable("REGISTRY_PASSWORD", this.auth.password);
+    return withExec ? c.withExec(["sh", "-c", this.prelude(refs) + script]) : c;
+  }
+
+  // Log in to every non-local registry the call touches; the credentials live only in this exec.
+  private prelude(refs: string[]): string {
+    const insecure = refs.some((r) => this.access(hostOf(r)));
+    const login = this.auth
+      ? [...new Set(refs.map(hostOf))].filter((h) => !this.access(h)).map((h) => `printf '%s' "$REGISTRY_PASSWORD" | crane auth login ${q(h)} -u "$REGISTRY_USER" --password-stdin >/dev/null\n`).join("")
+      : "";
+    return `set -e\n${insecure ? "crane() { command crane --insecure \"$@\"; }\n" : ""}${login}`;
+  }
+
+  // A registry on the caller's loopback is reached through the engine's host tunnel; the
+  // throwaway registry through its service binding. Both speak plain HTTP.
+  private access(host: string): { alias: string; service: Service } | undefined {
+    if (host === EPHEMERAL_HOST && this.ephemeral) return { alias: host.split(":")[0]!, service: this.ephemeral };
+    const loopback = /^(127\.\d+\.\d+\.\d+|localhost):(\d+)$/.exec(host);
+    if (!loopback) return undefined;
+    let entry = this.hosts.get(host);
+    if (!entry) {
+      const port = Number(loopback[2]);
+      entry = { alias: `host-registry-${port}`, service: dag.host().service([{ frontend: port, backend: port }], { host: loopback[1] }) };
+      this.hosts.set(host, entry);
+    }
+    return entry;
+  }
+
+  private addr(ref: string): string {
+    const host = hostOf(ref);
+    const access = this.access(host);
+    if (!access || host === EPHEMERAL_HOST) return ref;
+    return `${access.alias}:${host.split(":")[1]}${ref.slice(host.length)}`;
+  }
+}
+
+const MISSING = `if grep -qE 'MANIFEST_UNKNOWN|NAME_UNKNOWN|NOT_FOUND|404' /tmp/err; then echo MISSING; else cat /tmp/err >&2; exit 1; fi`;
+
+export function hostOf(ref: string): string {
+  return ref.split("/")[0]!;
+}
+
+function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function digestIn(out: string, ref: string): string {
+  const d = /sha256:[0-9a-f]{64}/.exec(out)?.[0];
+  if (!d) throw new Error(`registry: pushing ${ref} printed no digest: ${out.trim()}`);
+  return d;
+}

@@ -1,0 +1,57 @@
+// Recipe data → Dagger containers. The Dockerfile renderer reads the same data.
+import { dag, type Container, type Directory } from "@dagger.io/dagger";
+import type { Artifact, Base, Mount, Recipe, Step } from "../recipes/types.js";
+
+export interface DaggerContext {
+  /** The pipeline's source directory (the folder holding matrix.yaml). */
+  context: Directory;
+  /** pg-images's own source tree, for its fixtures. */
+  fixtures: Directory;
+  /** The built image of another target (a parent). */
+  image: (targetId: string) => Container;
+}
+
+export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Record<string, string> = {}): Container {
+  const artifacts = new Map(recipe.artifacts.map((a) => [a.id, renderArtifact(a, ctx)]));
+  let c = applySteps(baseContainer(recipe.base, ctx), recipe.steps, ctx, artifacts);
+  // Labels go to the image config (docker inspect), annotations to the manifest (registries).
+  for (const [key, value] of Object.entries(annotations)) c = c.withLabel(key, value).withAnnotation(key, value);
+  return c;
+}
+
+/** An artifact's output directory; the engine caches it by its inputs, so it is built once. */
+export function renderArtifact(a: Artifact, ctx: DaggerContext): Directory {
+  return applySteps(baseContainer(a.base, ctx), a.steps, ctx, new Map()).directory(a.output);
+}
+
+export function mountDirectory(m: Mount, ctx: DaggerContext): Directory {
+  return "context" in m ? ctx.context.directory(m.context) : ctx.fixtures.directory(m.fixture);
+}
+
+function baseContainer(base: Base, ctx: DaggerContext): Container {
+  return "image" in base ? dag.container().from(base.image) : ctx.image(base.target);
+}
+
+function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext, artifacts: ReadonlyMap<string, Directory>): Container {
+  return steps.reduce((c, step) => {
+    switch (step.op) {
+      case "env":
+        return c.withEnvVariable(step.name, step.value);
+      case "run":
+        return c.withExec(["sh", "-ec", step.script]);
+      case "user":
+        return c.withUser(step.user);
+      case "workdir":
+        return c.withWorkdir(step.path);
+      case "copy": {
+        const s = step.source;
+        const dir = "context" in s ? ctx.context.directory(s.context) : artifacts.get(s.artifact)!.directory(s.path);
+        return c.withDirectory(step.to, dir);
+      }
+      case "entrypoint":
+        return step.args.length === 0 ? c.withoutEntrypoint() : c.withEntrypoint(step.args);
+      case "cmd":
+        return step.args.length === 0 ? c.withoutDefaultArgs() : c.withDefaultArgs(step.args);
+    }
+  }, start);
+}
