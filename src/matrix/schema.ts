@@ -103,7 +103,8 @@ const UpgradeVersion = z.strictObject({
 });
 
 const ExtensionProject = z.strictObject({
-  name,
+  /** The extension's name, as CREATE EXTENSION knows it: citus, pg_cron. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, dashes and underscores"),
   /** Git URL the upgrade tester clones older versions from (file:// for a local repository). */
   repository: z.string().min(1),
   /** Older versions the upgrade tester carries. */

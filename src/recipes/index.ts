@@ -1,6 +1,13 @@
 // One recipe per image kind; this picks it for a target.
 import type { Matrix } from "../matrix/schema.js";
 import type { Target } from "../plan/types.js";
+import { extbuilderRecipe } from "./extbuilder.js";
+import { exttesterRecipe } from "./exttester.js";
+import { extupgradetesterRecipe } from "./extupgradetester.js";
+import { failtesterRecipe } from "./failtester.js";
+import { operandRecipe } from "./operand.js";
+import { pgupgradetesterRecipe } from "./pgupgradetester.js";
+import { stylecheckerRecipe } from "./stylechecker.js";
 import type { Recipe } from "./types.js";
 
 export interface RecipeContext {
@@ -9,14 +16,23 @@ export interface RecipeContext {
   files: ReadonlyMap<string, string>;
 }
 
-export function recipeFor(target: Target, _ctx: RecipeContext): Recipe {
-  return {
-    target: target.id,
-    base: target.from ? { target: target.from } : { image: target.base },
-    artifacts: [],
-    steps: [],
-    smoke: [],
-  };
+export function recipeFor(target: Target, ctx: RecipeContext): Recipe {
+  switch (target.kind) {
+    case "operand":
+      return operandRecipe(target, ctx);
+    case "extbuilder":
+      return extbuilderRecipe(target, ctx);
+    case "exttester":
+      return exttesterRecipe(target);
+    case "failtester":
+      return failtesterRecipe(target, ctx);
+    case "pgupgradetester":
+      return pgupgradetesterRecipe(target, ctx);
+    case "extupgradetester":
+      return extupgradetesterRecipe(target);
+    case "stylechecker":
+      return stylecheckerRecipe(target);
+  }
 }
 
 /** Paths of files (relative to the matrix) whose text recipes embed, so the shell can read them. */

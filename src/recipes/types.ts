@@ -41,8 +41,25 @@ export interface SmokeCheck {
   script: string;
   /** Run as this user (default: the image's own). */
   user?: string;
-  /** Context directories mounted read-only, e.g. a fixture extension. */
-  mounts?: { context: string; at: string }[];
+  /** Directories mounted read-only: from the build context, or a fixture of pg-images itself. */
+  mounts?: Mount[];
+}
+
+export type Mount =
+  /** A path in the pipeline's source directory (the folder holding matrix.yaml). */
+  | { context: string; at: string }
+  /** A path in pg-images's own source tree (test/fixtures/…), independent of the user's project. */
+  | { fixture: string; at: string };
+
+/**
+ * What the built image's config must say; the smoke runner reads it from the image (docker
+ * inspect / Container.user, .entrypoint), not from inside a container.
+ */
+export interface ExpectedConfig {
+  /** Config.User exactly: "26". */
+  user: string;
+  /** Config.Entrypoint exactly; [] means none (unset or empty). */
+  entrypoint: string[];
 }
 
 export interface Recipe {
@@ -51,4 +68,6 @@ export interface Recipe {
   artifacts: Artifact[];
   steps: Step[];
   smoke: SmokeCheck[];
+  /** Checked from the image config by the smoke runner; absent: nothing expected. */
+  config?: ExpectedConfig;
 }

@@ -1,0 +1,41 @@
+# shellcheck shell=bash
+# Shared settings for the scripts that provision the local world: a Docker
+# engine, a registry on 127.0.0.1:5000, Debian base images and tool images.
+# Sourced, never run.
+
+WORLD="${PG_IMAGES_WORLD:-/var/tmp/pg-images-world}"
+REGISTRY=127.0.0.1:5000
+WORLD_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export WORLD REGISTRY WORLD_SCRIPTS
+
+# The daemon is Debian's dockerd; its socket lives under $WORLD so it never
+# clashes with a system engine.
+export DOCKER_HOST="unix://$WORLD/docker/docker.sock"
+case ":$PATH:" in *":$WORLD/bin:"*) ;; *) export PATH="$WORLD/bin:$PATH" ;; esac
+
+log() { printf '[world %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# wait_for <seconds> <description> <command...>: poll until the command succeeds.
+wait_for() {
+  local timeout=$1 what=$2 i; shift 2
+  for ((i = 0; i < timeout * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  die "timed out after ${timeout}s waiting for $what"
+}
+
+# registry_has <repo:tag>: the local registry already holds this tag.
+registry_has() {
+  local repo=${1%:*} tag=${1##*:}
+  curl -fs -o /dev/null \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REGISTRY/v2/$repo/manifests/$tag"
+}
+
+# registry_digest <repo:tag>: the manifest digest the registry serves for a tag.
+registry_digest() {
+  skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/$1"
+}

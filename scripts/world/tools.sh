@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Build syft and crane from the Go module proxy, wrap each in an image based on
+# the local Debian slim image, push them to the local registry and write
+# $WORLD/tools.json with digest-pinned references. Needs docker.sh and
+# bases.sh (bookworm) first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SYFT_VERSION=v1.57.0
+CRANE_VERSION=v0.22.1
+base="$REGISTRY/library/debian:bookworm-slim"
+command -v go >/dev/null || die "go not found (the machines provide Go >= 1.26)"
+registry_has library/debian:bookworm-slim || die "$base missing: run bases.sh first"
+
+# go_tool <name> <package> <version> [ldflags]: install into $WORLD/bin unless
+# the binary there was already built from that module version. Go's module and
+# build caches stay at their defaults so later runs reuse them.
+go_tool() {
+  local name=$1 pkg=$2 version=$3 ldflags=${4:-} bin="$WORLD/bin/$1"
+  if [[ -x $bin ]] && go version -m "$bin" 2>/dev/null | grep -qE "^\s+mod\s+\S+\s+$version\s"; then
+    log "$name $version already built"
+    return
+  fi
+  log "building $name $version"
+  GOBIN="$WORLD/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+    go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
+}
+
+go_tool syft github.com/anchore/syft/cmd/syft "$SYFT_VERSION" "-X main.version=${SYFT_VERSION#v}"
+go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+
+# image <repo:tag> <binary> <Dockerfile lines...>: build from a temp context
+# holding only the binary, and push; skipped when the registry has the tag.
+image() {
+  local ref=$1 bin=$2 ctx; shift 2
+  if registry_has "$ref"; then
+    log "$REGISTRY/$ref already in the registry"
+    return
+  fi
+  ctx=$(mktemp -d)
+  cp "$WORLD/bin/$bin" "$ctx/"
+  printf '%s\n' "FROM $base" "$@" >"$ctx/Dockerfile"
+  log "building and pushing $REGISTRY/$ref"
+  # Debian's client (same version as the daemon) builds with the classic builder
+  # without a deprecation notice; nothing here needs BuildKit.
+  DOCKER_BUILDKIT=0 /usr/bin/docker build -q --network host -t "$REGISTRY/$ref" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  docker push -q "$REGISTRY/$ref" >/dev/null
+}
+
+# Like anchore/syft: the binary at /syft as the entrypoint (plus a shell here).
+syft_ref=anchore/syft:$SYFT_VERSION
+image "$syft_ref" syft 'COPY syft /syft' 'ENTRYPOINT ["/syft"]'
+
+# Like go-containerregistry/crane:debug: crane plus a shell; /ko-app/crane is
+# where the official image keeps it.
+crane_ref=go-containerregistry/crane:$CRANE_VERSION-debug
+image "$crane_ref" crane 'COPY crane /usr/local/bin/crane' \
+  'RUN mkdir /ko-app && ln -s /usr/local/bin/crane /ko-app/crane' 'ENTRYPOINT ["/usr/local/bin/crane"]'
+
+# The throwaway registry the pipeline starts inside the engine when no registry is given: Debian's
+# registry binary, listening on all addresses of the service's own network namespace.
+registry_ref=library/registry:2.8.2
+install -m 755 /usr/bin/docker-registry "$WORLD/bin/docker-registry"
+image "$registry_ref" docker-registry 'COPY docker-registry /usr/local/bin/registry' \
+  "RUN mkdir -p /etc/docker/registry && printf 'version: 0.1\\nstorage: {filesystem: {rootdirectory: /var/lib/registry}, delete: {enabled: true}}\\nhttp: {addr: \":5000\"}\\n' >/etc/docker/registry/config.yml" \
+  'EXPOSE 5000' 'ENTRYPOINT ["/usr/local/bin/registry", "serve", "/etc/docker/registry/config.yml"]'
+
+jq -nS --arg syft "$REGISTRY/$syft_ref@$(registry_digest "$syft_ref")" \
+  --arg crane "$REGISTRY/$crane_ref@$(registry_digest "$crane_ref")" \
+  --arg registry "$REGISTRY/$registry_ref@$(registry_digest "$registry_ref")" \
+  '{syft: $syft, crane: $crane, registry: $registry}' >"$WORLD/tools.json"
+log "tools: $(jq -c . "$WORLD/tools.json")"

@@ -1,0 +1,81 @@
+// extbuilder: compiles a PostgreSQL extension against one exact PostgreSQL version (PGXS),
+// with the libraries extensions commonly link against. Runs as root: `make install` writes
+// into PostgreSQL's directories.
+import type { Target } from "../plan/types.js";
+import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
+import { onlyVersion } from "./operand.js";
+import { PGXS_FIXTURE } from "./fixtures.js";
+import type { RecipeContext } from "./index.js";
+import type { Recipe, SmokeCheck, Step } from "./types.js";
+
+/** Build tools and the -dev libraries of PostgreSQL's own optional features. */
+export const BUILD_PACKAGES = [
+  "autoconf",
+  "build-essential",
+  "ca-certificates",
+  "git",
+  "libcurl4-openssl-dev",
+  "libicu-dev",
+  "liblz4-dev",
+  "libreadline-dev",
+  "libselinux1-dev",
+  "libssl-dev",
+  "libxslt1-dev",
+  "libzstd-dev",
+  "locales",
+  "perl",
+];
+
+/** Locales generated in every extension test image. */
+export const LOCALES = ["en_US.UTF-8"];
+
+export function extbuilderRecipe(target: Target, ctx: RecipeContext): Recipe {
+  const pg = onlyVersion(target);
+  const steps: Step[] = [
+    { op: "run", script: aptSetup(target.packageSource, target.distro!, target.postgres, ctx.pgdg) },
+    {
+      op: "run",
+      script: pgInstall([
+        ...pgPackages([pg], ["server-dev", "libpq-dev"]),
+        ...BUILD_PACKAGES,
+        ...target.packages.map((p) => pinned(p.name, p.version || undefined)),
+      ]),
+    },
+    { op: "run", script: generateLocales(LOCALES) },
+    { op: "env", name: "PATH", value: pgPath(pg.major) },
+  ];
+  return {
+    target: target.id,
+    base: { image: target.base },
+    artifacts: [],
+    steps,
+    smoke: [buildFixture()],
+  };
+}
+
+/** Shell: enable locales in /etc/locale.gen and generate them. */
+export function generateLocales(locales: readonly string[]): string {
+  return [
+    ...locales.map((l) => `sed -i 's/^# *\\(${l.replace(".", "\\.")} \\)/\\1/' /etc/locale.gen`),
+    ...locales.map((l) => `grep -q '^${l.replace(".", "\\.")} ' /etc/locale.gen || { echo "locale ${l} is not in /etc/locale.gen"; exit 1; }`),
+    "locale-gen",
+  ].join("\n");
+}
+
+/** Copy the mounted fixture to a scratch directory (the mount is read-only), build, install. */
+export function fixtureBuildScript(): string {
+  return [
+    `b=$(mktemp -d) && cp -R ${PGXS_FIXTURE.at}/. "$b" && cd "$b"`,
+    `make >make.log 2>&1 || { cat make.log; echo "make failed"; exit 1; }`,
+    `make install >install.log 2>&1 || { cat install.log; echo "make install failed"; exit 1; }`,
+    `test -f "$(pg_config --sharedir)/extension/${PGXS_FIXTURE.extension}.control" || { echo "${PGXS_FIXTURE.extension}.control not installed under $(pg_config --sharedir)"; exit 1; }`,
+  ].join("\n");
+}
+
+function buildFixture(): SmokeCheck {
+  return {
+    name: "builds and installs a PGXS extension",
+    script: fixtureBuildScript(),
+    mounts: [{ fixture: PGXS_FIXTURE.path, at: PGXS_FIXTURE.at }],
+  };
+}

@@ -1,0 +1,52 @@
+// pgupgradetester: every major of the target in one image, for pg_upgrade tests. With the
+// `distro` source the older major comes from the previous Debian release, pinned low.
+import type { Target } from "../plan/types.js";
+import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
+import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
+import type { RecipeContext } from "./index.js";
+import type { Recipe } from "./types.js";
+
+export function pgupgradetesterRecipe(target: Target, ctx: RecipeContext): Recipe {
+  const majors = [...target.postgres].sort((a, b) => a.major - b.major);
+  const oldest = majors[0]!;
+  const newest = majors[majors.length - 1]!;
+  if (majors.length < 2) throw new Error(`${target.id}: a pgupgradetester needs two or more majors`);
+  const [oldBin, newBin] = [binDir(oldest.major), binDir(newest.major)];
+  return {
+    target: target.id,
+    base: { image: target.base },
+    artifacts: [],
+    steps: [
+      { op: "run", script: aptSetup(target.packageSource, target.distro!, target.postgres, ctx.pgdg) },
+      { op: "run", script: pgInstall([...pgPackages(majors), ...target.packages.map((p) => pinned(p.name, p.version || undefined))]) },
+      { op: "env", name: "PATH", value: pgPath(newest.major) },
+    ],
+    smoke: [
+      {
+        name: `every major installed (${majors.map((p) => p.version).join(", ")})`,
+        script: majors
+          .map((p) => `v=$(${binDir(p.major)}/postgres --version) && case "$v" in *" ${p.version.replace("~", "")}"*) echo "$v" ;; *) echo "PostgreSQL ${p.major}: '$v', expected ${p.version}"; exit 1 ;; esac`)
+          .join("\n"),
+      },
+      {
+        name: `pg_upgrade ${oldest.major} to ${newest.major}`,
+        // As postgres: pg_upgrade refuses root and writes its logs to the working directory.
+        user: "postgres",
+        script: [
+          startCluster({ bin: oldBin }),
+          `$psql -c 'CREATE TABLE upgraded AS SELECT 42 AS answer'`,
+          stopCluster({ bin: oldBin }),
+          `old=$d`,
+          `${newBin}/initdb -D "$old/new" -U postgres --auth=trust --no-locale -E UTF8 >/dev/null`,
+          `cd "$old" && ${newBin}/pg_upgrade -b ${oldBin} -B ${newBin} -d "$old/data" -D "$old/new" -U postgres -s "$old" >upgrade.log 2>&1 || { cat upgrade.log; echo "pg_upgrade failed"; exit 1; }`,
+          `d=$old && rm -rf "$d/data" && mv "$d/new" "$d/data" && : >"$d/server.log"`,
+          `${newBin}/pg_ctl -D "$d/data" -l "$d/server.log" -w -o "-c listen_addresses= -k $d" start >/dev/null || { cat "$d/server.log"; echo "upgraded server did not start"; exit 1; }`,
+          `psql="${newBin}/psql -h $d -U postgres -X -q -At -v ON_ERROR_STOP=1"`,
+          expectVersion(newest),
+          `a=$($psql -c 'SELECT answer FROM upgraded') && [ "$a" = 42 ] || { echo "upgraded table reads '$a', expected 42"; exit 1; }`,
+          stopCluster({ bin: newBin }),
+        ].join("\n"),
+      },
+    ],
+  };
+}

@@ -1,0 +1,128 @@
+// Every image kind built on a real Docker engine from the Dockerfile the CLI renders, then proven
+// by its recipe's smoke checks. Needs scripts/world/docker.sh and bases.sh; without an engine
+// this fails, unless PG_IMAGES_SKIP_IMAGES=1 says to skip (and it prints why).
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli.js";
+import { planFromText } from "../../src/plan/fromText.js";
+import type { Plan, PlannedTarget } from "../../src/plan/types.js";
+import { recipeFor, type RecipeContext } from "../../src/recipes/index.js";
+import { renderDockerfile } from "../../src/render/dockerfile.js";
+import { build, engineProblem, imageSize, smoke, type MountRoots } from "./docker.js";
+import { makeContext, REPO, resolveMatrix, standInMatrix, TEMPLATE, useWorldEngine } from "./world.js";
+
+const INPUTS = { timestamp: "202601010000", revision: "imagetest" };
+const template = readFileSync(TEMPLATE, "utf8");
+// Ids and build order do not depend on the resolved versions: plan once with stand-ins.
+const ids = planFromText(standInMatrix(template), "test/images/matrix.yaml", {
+  inputs: INPUTS,
+  files: new Map([["images/failtester/requirements.txt", ""]]),
+}).plan.targets.map((t) => t.id);
+
+useWorldEngine();
+const skip = process.env.PG_IMAGES_SKIP_IMAGES === "1";
+const problem = engineProblem();
+if (problem && skip) console.warn(`image tests skipped (PG_IMAGES_SKIP_IMAGES=1): ${problem}`);
+
+interface World {
+  dir: string;
+  plan: Plan;
+  ctx: RecipeContext;
+  roots: MountRoots;
+}
+let world: World | undefined;
+const built = new Map<string, string>();
+const summary: string[] = [];
+
+const ref = (t: PlannedTarget) => `${t.repository.testing}:${t.tags.testing}`;
+const target = (id: string) => world!.plan.targets.find((t) => t.id === id)!;
+
+async function cli(args: string[]): Promise<string> {
+  let out = "";
+  let err = "";
+  const code = await main(args, { out: (t) => (out += t), err: (t) => (err += t), now: () => new Date() });
+  if (code !== 0) throw new Error(`pg-images ${args.join(" ")}: exit ${code}: ${err}`);
+  return out;
+}
+
+describe.skipIf(skip && problem !== undefined)("images on a real Docker engine", () => {
+  beforeAll(async () => {
+    if (problem) throw new Error(`image tests need a Docker engine: ${problem}. Start one with scripts/world/docker.sh (and bases.sh), or set PG_IMAGES_SKIP_IMAGES=1 to skip them.`);
+    const { text, values } = await resolveMatrix(template);
+    console.log(`resolved: ${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join(", ")}`);
+    const dir = mkdtempSync(join(tmpdir(), "pg-images-images-"));
+    makeContext(dir, text);
+    const files = new Map([["images/failtester/requirements.txt", readFileSync(join(dir, "images/failtester/requirements.txt"), "utf8")]]);
+    const { matrix, plan } = planFromText(text, join(dir, "matrix.yaml"), { inputs: INPUTS, files });
+    world = { dir, plan, ctx: { pgdg: matrix.pgdg, files }, roots: { context: dir, fixtures: REPO } };
+  });
+
+  it.each(ids)("%s: builds and passes its smoke checks", async (id) => {
+    const t = target(id);
+    if (t.from && !built.has(t.from)) throw new Error(`${id}: not built, because ${t.from} failed`);
+    const dockerfile = await cli(["dockerfile", "--matrix", join(world!.dir, "matrix.yaml"), "--target", id, "--timestamp", INPUTS.timestamp, "--revision", INPUTS.revision]);
+    const { seconds } = await build(id, ref(t), dockerfile, world!.dir);
+    built.set(id, ref(t));
+    const started = Date.now();
+    const reports = await smoke(id, ref(t), recipeFor(t, world!.ctx), world!.roots);
+    const mb = ((await imageSize(ref(t))) / 1e6).toFixed(0);
+    summary.push(`${id}: build ${seconds.toFixed(0)} s, ${mb} MB, smoke ${((Date.now() - started) / 1000).toFixed(1)} s (${reports.length} checks)`);
+    console.log(summary[summary.length - 1] + "\n" + reports.map((r) => `  ✓ ${r.check} (${r.seconds.toFixed(1)} s)`).join("\n"));
+  });
+
+  describe("faults are caught and named", () => {
+    const minimal = "minimal-15-bookworm";
+    const needs = (id: string) => {
+      if (!built.has(id)) throw new Error(`needs ${id}, which did not build`);
+    };
+
+    it("a PostgreSQL pin the archive lacks fails the build, naming the target", async () => {
+      const t = { ...target(minimal), postgres: [{ major: 15, version: "15.0", preview: false }] };
+      const dockerfile = renderDockerfile(t, recipeFor(t, world!.ctx), target);
+      await expect(build(t.id, "pg-images-test/broken:pin", dockerfile, world!.dir)).rejects.toThrow(
+        /^minimal-15-bookworm: build failed[\s\S]*Version '15\.0-\*' for 'postgresql-15' was not found/,
+      );
+    });
+
+    it("an image with another PostgreSQL version fails the version check", async () => {
+      needs(minimal);
+      const t = { ...target(minimal), postgres: [{ major: 15, version: "15.1", preview: false }] };
+      await expect(smoke(t.id, built.get(minimal)!, recipeFor(t, world!.ctx), world!.roots)).rejects.toThrow(
+        /^minimal-15-bookworm: server starts and reports 15\.1: exit 1\n[\s\S]*expected 'PostgreSQL 15\.1 …'/,
+      );
+    });
+
+    it("an image missing an extension's package fails the CREATE EXTENSION check", async () => {
+      needs(minimal);
+      const standard = target("standard-15-bookworm");
+      await expect(smoke(minimal, built.get(minimal)!, recipeFor(standard, world!.ctx), world!.roots)).rejects.toThrow(
+        /^minimal-15-bookworm: CREATE EXTENSION pgaudit: exit 1\n[\s\S]*could not access file "pgaudit"/,
+      );
+    });
+
+    it("an image whose user is not 26 fails the config check", async () => {
+      needs("extbuilder-15-bookworm");
+      await expect(smoke(minimal, built.get("extbuilder-15-bookworm")!, recipeFor(target(minimal), world!.ctx), world!.roots)).rejects.toThrow(
+        /^minimal-15-bookworm: image user: "", expected "26"/,
+      );
+    });
+
+    it("a regression suite with a wrong expected output fails the exttester check", async () => {
+      const id = "exttester-15-bookworm";
+      needs(id);
+      const fixtures = mkdtempSync(join(tmpdir(), "pg-images-broken-fixture-"));
+      cpSync(join(REPO, "test/fixtures/pgxs-hello"), join(fixtures, "test/fixtures/pgxs-hello"), { recursive: true });
+      const expected = join(fixtures, "test/fixtures/pgxs-hello/expected/hello.out");
+      writeFileSync(expected, readFileSync(expected, "utf8").replace("hello, world", "hello, moon"));
+      await expect(smoke(id, built.get(id)!, recipeFor(target(id), world!.ctx), { ...world!.roots, fixtures })).rejects.toThrow(
+        /^exttester-15-bookworm: fixture regression suite passes: exit 1\n[\s\S]*hello, moon/,
+      );
+    });
+  });
+
+  it("summary", () => {
+    console.log(summary.join("\n"));
+  });
+});

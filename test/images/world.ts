@@ -1,0 +1,123 @@
+// The image tests' world: the Docker engine and base images scripts/world/ provisions, and the
+// test matrix with this machine's base digests and the archive's current versions filled in.
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { aptSetup } from "../../src/recipes/apt.js";
+import { docker, tail } from "./docker.js";
+import { makeExtRepo } from "./extRepo.js";
+
+/** The pg-images tree: the nearest folder above this file with a package.json (also from dist/). */
+export const REPO = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+export const WORLD = process.env.PG_IMAGES_WORLD ?? "/var/tmp/pg-images-world";
+export const TEMPLATE = join(REPO, "test/images/matrix.yaml");
+
+/** Point the docker CLI at the world's engine unless DOCKER_HOST says otherwise. */
+export function useWorldEngine(): void {
+  const sock = join(WORLD, "docker/docker.sock");
+  if (!process.env.DOCKER_HOST && existsSync(sock)) process.env.DOCKER_HOST = `unix://${sock}`;
+}
+
+export function readBases(): Record<string, string> {
+  const file = join(WORLD, "bases.json");
+  if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/world/bases.sh`);
+  return JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+}
+
+const PLACEHOLDER = /\{\{(base|pg|pin):([a-z]+)(?::([a-z0-9.+-]+))?\}\}/g;
+
+/** The template with stand-in values: enough to plan (ids, order) without an engine. */
+export function standInMatrix(template: string): string {
+  return template.replace(PLACEHOLDER, (_, kind: string, release: string, arg: string) =>
+    kind === "base" ? `stand-in/debian:${release}@sha256:${"0".repeat(64)}` : kind === "pg" ? `${arg}.0` : "0-*",
+  );
+}
+
+/**
+ * Extra CA certificates of this machine (a TLS-inspecting egress proxy), layered onto the bases
+ * so pip and git inside builds trust it; ca-certificates picks them up when installed. Returns the
+ * bases unchanged when there are none.
+ */
+async function withLocalCas(bases: Record<string, string>): Promise<Record<string, string>> {
+  const dir = "/usr/local/share/ca-certificates";
+  const certs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".crt")) : [];
+  if (certs.length === 0) return bases;
+  const ctx = join(WORLD, "test-ca");
+  mkdirSync(ctx, { recursive: true });
+  for (const c of certs) copyFileSync(join(dir, c), join(ctx, c));
+  const out: Record<string, string> = {};
+  for (const [release, ref] of Object.entries(bases)) {
+    const tag = `127.0.0.1:5000/pg-images-test/debian:${release}-slim-ca`;
+    const dockerfile = `FROM ${ref}\nCOPY *.crt /usr/local/share/ca-certificates/\n`;
+    let r = await docker(["build", "-q", "-t", tag, "-f", "-", ctx], dockerfile);
+    if (r.code === 0) r = await docker(["push", tag]);
+    if (r.code !== 0) throw new Error(`base ${release} with local CAs: ${tail(r.out)}`);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.out)?.[1];
+    if (!digest) throw new Error(`base ${release} with local CAs: no digest in push output:\n${tail(r.out)}`);
+    out[release] = `${tag}@${digest}`;
+  }
+  return out;
+}
+
+/** Candidate versions apt would install in a release's base, with the test matrix's sources. */
+async function candidates(base: string, release: string, majors: number[], packages: string[]): Promise<Map<string, string>> {
+  const postgres = majors.map((major) => ({ major, version: `${major}.0`, preview: false }));
+  const script = [aptSetup("distro", release, postgres, { mirror: "", archive: "", keyUrl: "", fingerprint: "" }), "apt-get update -qq", `apt-cache policy ${packages.join(" ")}`].join("\n");
+  const r = await docker(["run", "--rm", "--network", "host", base, "sh", "-ec", script]);
+  if (r.code !== 0) throw new Error(`resolving versions on ${release}: ${tail(r.out)}`);
+  const found = new Map<string, string>();
+  let current = "";
+  for (const line of r.out.split("\n")) {
+    const pkg = /^(\S+):$/.exec(line);
+    if (pkg) current = pkg[1]!;
+    const cand = /^\s+Candidate: (\S+)$/.exec(line);
+    if (cand && cand[1] !== "(none)") found.set(current, cand[1]!);
+  }
+  return found;
+}
+
+const upstream = (version: string) => version.replace(/-[^-]*$/, "");
+
+/** The template with bases and versions of this machine's world. */
+export async function resolveMatrix(template: string): Promise<{ text: string; values: Record<string, string> }> {
+  const bases = await withLocalCas(readBases());
+  const wanted = new Map<string, { majors: Set<number>; packages: Set<string> }>();
+  for (const [, kind, release, arg] of template.matchAll(PLACEHOLDER)) {
+    if (kind === "base") continue;
+    const w = wanted.get(release!) ?? { majors: new Set(), packages: new Set() };
+    wanted.set(release!, w);
+    if (kind === "pg") {
+      w.majors.add(Number(arg));
+      w.packages.add(`postgresql-${arg}`);
+    } else w.packages.add(arg!);
+  }
+  const versions = new Map<string, string>();
+  await Promise.all(
+    [...wanted].map(async ([release, w]) => {
+      const base = bases[release];
+      if (!base) throw new Error(`no base for ${release} in ${WORLD}/bases.json: run scripts/world/bases.sh ${release}`);
+      for (const [pkg, v] of await candidates(base, release, [...w.majors], [...w.packages])) versions.set(`${release}:${pkg}`, v);
+    }),
+  );
+  const values: Record<string, string> = {};
+  const text = template.replace(PLACEHOLDER, (all: string, kind: string, release: string, arg: string) => {
+    const key = kind === "pg" ? `${release}:postgresql-${arg}` : `${release}:${arg}`;
+    const v = kind === "base" ? bases[release] : versions.get(key);
+    if (!v) throw new Error(`${all}: nothing found (is the package in ${release}'s archive?)`);
+    values[all] = kind === "pg" ? upstream(v) : kind === "pin" ? `${upstream(v)}-*` : v;
+    return values[all]!;
+  });
+  return { text, values };
+}
+
+/** A build context: the resolved matrix, the files it names, and the fixture extension's repository. */
+export function makeContext(dir: string, matrixText: string): void {
+  mkdirSync(join(dir, "images/failtester"), { recursive: true });
+  writeFileSync(join(dir, "matrix.yaml"), matrixText);
+  cpSync(join(REPO, "images/failtester/requirements.txt"), join(dir, "images/failtester/requirements.txt"));
+  makeExtRepo(join(REPO, "test/fixtures/ext-repo-src"), join(dir, "ext-repo"));
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { baseArg, dockerfileFor, joinScript, renderStep } from "../../src/render/dockerfile.js";
+import type { Step } from "../../src/recipes/types.js";
+import { ctx, plan } from "./helpers.js";
+
+describe("steps", () => {
+  it.each<[Step, string]>([
+    [{ op: "env", name: "PATH", value: "/usr/lib/postgresql/17/bin:/usr/bin" }, `ENV PATH="/usr/lib/postgresql/17/bin:/usr/bin"`],
+    [{ op: "user", user: "26" }, "USER 26"],
+    [{ op: "workdir", path: "/src" }, "WORKDIR /src"],
+    [{ op: "copy", source: { context: "images/a.txt" }, to: "/opt/a.txt" }, "COPY images/a.txt /opt/a.txt"],
+    [{ op: "copy", source: { artifact: "citus-1.0-pg16", path: "/out/x.tar" }, to: "/opt/" }, "COPY --from=citus-1.0-pg16 /out/x.tar /opt/"],
+    [{ op: "entrypoint", args: [] }, "ENTRYPOINT []"],
+    [{ op: "cmd", args: ["bash"] }, `CMD ["bash"]`],
+    [{ op: "run", script: "true" }, "RUN set -e; \\\n    true"],
+  ])("%j", (step, text) => {
+    expect(renderStep(step)).toBe(text);
+  });
+});
+
+describe("scripts joined into one RUN", () => {
+  it.each([
+    ["commands end with ;", "a\nb\nc", "set -e; \\\n    a; \\\n    b; \\\n    c"],
+    ["a continued line keeps going", "apt-get install \\\n  x \\\n  y\nrm z", "set -e; \\\n    apt-get install \\\n      x \\\n      y; \\\n    rm z"],
+    ["&& and | continue", "a &&\nb |\nc", "set -e; \\\n    a && \\\n    b | \\\n    c"],
+    ["comments and blank lines go", "# why\na\n\nb", "set -e; \\\n    a; \\\n    b"],
+    ["a line ending in ; gets no second one", "a;\nb", "set -e; \\\n    a; \\\n    b"],
+  ])("%s", (_, script, text) => {
+    expect(joinScript(script)).toBe(text);
+  });
+});
+
+describe("Dockerfiles", () => {
+  it("a flavour starts FROM a build argument defaulting to its parent's testing reference", () => {
+    const text = dockerfileFor(plan, "standard-17-trixie", ctx);
+    expect(text.split("\n").slice(2, 5)).toEqual([
+      "ARG BASE_MINIMAL_17_TRIXIE=ghcr.io/pg-images/testing/postgresql:17.9-202611231530-minimal-trixie",
+      "",
+      "FROM ${BASE_MINIMAL_17_TRIXIE}",
+    ]);
+    expect(text.trimEnd().split("\n").slice(-4)).toEqual(["ENV PATH=\"/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"", "ENTRYPOINT []", `CMD ["bash"]`, "USER 26"]);
+  });
+
+  it("minimal starts FROM the digest-pinned base", () => {
+    expect(dockerfileFor(plan, "minimal-17-trixie", ctx)).toContain(
+      "\nFROM docker.io/library/debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2bad10d765c46aea49f11f\nRUN set -e; \\\n    rm -f /etc/apt/sources.list; \\\n",
+    );
+  });
+
+  it("artifacts are named stages the image copies from", () => {
+    const text = dockerfileFor(plan, "extupgradetester-16-bookworm", ctx);
+    expect(text.match(/^FROM .*$/gm)).toEqual([
+      "FROM ${BASE_EXTBUILDER_16_BOOKWORM} AS citus-12.1.6-pg16",
+      "FROM ${BASE_EXTBUILDER_16_BOOKWORM} AS citus-13.0.3-pg16",
+      "FROM ${BASE_EXTBUILDER_16_BOOKWORM}",
+    ]);
+    expect(text).toContain("COPY --from=citus-13.0.3-pg16 /out/install-pg16-citus13.0.3.tar /opt/pg-images/ext-upgrade/\n");
+  });
+
+  it.each([["minimal-17-trixie", "BASE_MINIMAL_17_TRIXIE"], ["pgupgradetester-bookworm", "BASE_PGUPGRADETESTER_BOOKWORM"]])("baseArg(%s) = %s", (id, arg) => {
+    expect(baseArg(id)).toBe(arg);
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { recipeFor } from "../../src/recipes/index.js";
+import type { Recipe, Step } from "../../src/recipes/types.js";
+import { ctx, plan, target } from "./helpers.js";
+
+const runScripts = (r: Recipe) => [...r.artifacts.flatMap((a) => a.steps), ...r.steps].flatMap((s) => (s.op === "run" ? [s.script] : []));
+
+/** Every package on an `apt-get install` line of a recipe, as written. */
+export function installed(r: Recipe): string[] {
+  return runScripts(r).flatMap((script) =>
+    [...script.replaceAll("\\\n", " ").matchAll(/apt-get install ([^\n]*)/g)].flatMap((m) => m[1]!.split(/\s+/).filter((w) => w && !w.startsWith("-"))),
+  );
+}
+
+const operands = plan.targets.filter((t) => t.kind === "operand").map((t) => t.id);
+
+describe("operand images", () => {
+  it.each(operands)("%s: user 26, no entrypoint, PostgreSQL's bin on PATH", (id) => {
+    const t = target(id);
+    const r = recipeFor(t, ctx);
+    const tail = r.steps.slice(-4);
+    expect(tail).toEqual<Step[]>([
+      { op: "env", name: "PATH", value: `/usr/lib/postgresql/${t.postgres[0]!.major}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+      { op: "entrypoint", args: [] },
+      { op: "cmd", args: ["bash"] },
+      { op: "user", user: "26" },
+    ]);
+    expect(r.config).toEqual({ user: "26", entrypoint: [] });
+    expect(r.smoke.map((c) => c.name)).toContain("runs as UID 26");
+  });
+
+  it.each([
+    ["minimal-17-trixie", ["postgresql-common", "postgresql-17=17.9-*", "postgresql-client-17=17.9-*", "libpq5=17.9-*"]],
+    ["minimal-19-trixie", ["postgresql-common", "postgresql-19=19~beta1-*", "postgresql-client-19=19~beta1-*", "libpq5=19~beta1-*"]],
+    ["standard-17-trixie", ["locales-all", "postgresql-17-pgaudit=17.1-*", "postgresql-17-pgvector=0.8.1-*", "postgresql-17-pg-failover-slots=1.2.0-*"]],
+    [
+      "standard-18-bookworm",
+      ["locales-all", "postgresql-18-pgaudit=18.0-*", "postgresql-18-pgvector=0.8.1-*", "postgresql-18-pg-failover-slots=1.2.0-*", "postgresql-18-jit=18.3-*"],
+    ],
+  ])("%s installs exactly %j", (id, packages) => {
+    expect(installed(recipeFor(target(id), ctx)).filter((p) => !["ca-certificates", "curl", "gpg"].includes(p))).toEqual(packages);
+  });
+
+  it("minimal turns the main cluster off before installing the server", () => {
+    const script = runScripts(recipeFor(target("minimal-17-trixie"), ctx))[1]!;
+    const conf = script.indexOf("create_main_cluster = false");
+    expect(conf).toBeGreaterThan(script.indexOf("install -y -q --no-install-recommends postgresql-common"));
+    expect(conf).toBeLessThan(script.indexOf("postgresql-17=17.9-*"));
+  });
+
+  it.each([["minimal-17-trixie"], ["full-18-trixie"]])("%s smoke creates every bundled extension with its preloads", (id) => {
+    const r = recipeFor(target(id), ctx);
+    const creates = target(id).extensions.flatMap((e) => e.create);
+    const check = r.smoke.find((c) => c.name.startsWith("CREATE EXTENSION"));
+    if (creates.length === 0) return expect(check).toBeUndefined();
+    for (const c of creates) expect(check!.script).toContain(`CREATE EXTENSION ${c} CASCADE`);
+    expect(check!.script).toContain("shared_preload_libraries=pgaudit,pg_failover_slots,pg_cron");
+  });
+});
+
+// PostgreSQL's own packages and every bundled extension: never without a version when the target pins them.
+const pinnedNames = (id: string) => {
+  const t = target(id);
+  return [/^postgresql-\d+$/, /^postgresql-client-\d+$/, /^postgresql-server-dev-\d+$/, /^libpq5$/, /^libpq-dev$/, ...t.extensions.map((e) => new RegExp(`^${e.package}$`))];
+};
+
+describe("no unpinned PostgreSQL install", () => {
+  it.each(plan.targets.map((t) => t.id))("%s", (id) => {
+    const unpinned = installed(recipeFor(target(id), ctx)).filter((p) => !p.includes("=") && pinnedNames(id).some((re) => re.test(p)));
+    expect(unpinned).toEqual([]);
+  });
+
+  it.each(plan.targets.map((t) => t.id))("%s: every install skips recommends and cleans apt in the same step", (id) => {
+    for (const script of runScripts(recipeFor(target(id), ctx)).filter((s) => s.includes("apt-get install"))) {
+      expect(script).not.toMatch(/apt-get install (?!-y -q --no-install-recommends)/);
+      expect(script.trimEnd().endsWith("rm -rf /var/lib/apt/lists/* /var/cache/apt/*")).toBe(true);
+    }
+  });
+});
+
+describe("test images", () => {
+  it.each([
+    ["extbuilder-17-bookworm", ["postgresql-server-dev-17=17.9-*", "build-essential", "libcurl4-openssl-dev", "libselinux1-dev", "git"]],
+    ["exttester-17-bookworm", ["gdb", "lcov", "libipc-run-perl", "postgresql-17-wal2json"]],
+    ["failtester-17-bookworm", ["python3", "python3-venv"]],
+    ["pgupgradetester-bookworm", ["postgresql-16=16.13-*", "postgresql-17=17.9-*", "postgresql-18=18.3-*", "libpq5=18.3-*"]],
+    ["stylechecker", ["shellcheck=0.9.0-*", "uncrustify=0.72.0+dfsg1-*"]],
+  ])("%s installs %j", (id, packages) => {
+    expect(installed(recipeFor(target(id), ctx))).toEqual(expect.arrayContaining(packages));
+  });
+
+  it("failtester installs the requirements with hashes, checked against the planned text", () => {
+    const r = recipeFor(target("failtester-17-bookworm"), ctx);
+    expect(r.steps).toContainEqual({ op: "copy", source: { context: "images/failtester/requirements.txt" }, to: "/opt/pg-images/failtester/requirements.txt" });
+    const run = runScripts(r).find((s) => s.includes("pip install"))!;
+    expect(run).toMatch(/^echo "[0-9a-f]{64}  \/opt\/pg-images\/failtester\/requirements.txt" \| sha256sum -c --quiet$/m);
+    expect(run).toContain("pip install --no-cache-dir --require-hashes -r /opt/pg-images/failtester/requirements.txt");
+  });
+
+  it("extupgradetester builds one tarball per older version and copies it to /opt/pg-images/ext-upgrade", () => {
+    const r = recipeFor(target("extupgradetester-16-bookworm"), ctx);
+    expect(r.artifacts.map((a) => [a.id, a.base])).toEqual([
+      ["citus-12.1.6-pg16", { target: "extbuilder-16-bookworm" }],
+      ["citus-13.0.3-pg16", { target: "extbuilder-16-bookworm" }],
+    ]);
+    expect(r.steps.filter((s) => s.op === "copy")).toEqual([
+      { op: "copy", source: { artifact: "citus-12.1.6-pg16", path: "/out/install-pg16-citus12.1.6.tar" }, to: "/opt/pg-images/ext-upgrade/" },
+      { op: "copy", source: { artifact: "citus-13.0.3-pg16", path: "/out/install-pg16-citus13.0.3.tar" }, to: "/opt/pg-images/ext-upgrade/" },
+    ]);
+    expect(runScripts(r)[0]).toContain("clone -q --depth 1 --branch v12.1.6 https://github.com/citusdata/citus.git /build/src");
+  });
+
+  it("extupgradetester copies a repository given as a path from the context", () => {
+    const t = { ...target("extupgradetester-16-bookworm"), extension: { name: "greeter", repository: "ext-repo", versions: [{ version: "1.0", ref: "v1.0" }] } };
+    const r = recipeFor(t, ctx);
+    expect(r.artifacts[0]!.steps[0]).toEqual({ op: "copy", source: { context: "ext-repo" }, to: "/src/repository" });
+    expect(r.smoke[1]!.mounts).toEqual([{ context: "ext-repo", at: "/mnt/repository" }]);
+  });
+});
