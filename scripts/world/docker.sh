@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Packages: engine, registry, rootfs builder, registry client, and helpers.
-pkgs=(docker.io docker-registry debootstrap debian-archive-keyring skopeo jq git curl ca-certificates)
+pkgs=(docker.io docker-registry debootstrap debian-archive-keyring skopeo jq git curl ca-certificates apache2-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

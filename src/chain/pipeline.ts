@@ -110,8 +110,9 @@ export class Pipeline {
       const out = await publisher.publishTesting(targets);
       return reportDirectory(planned.plan, out.results, out.sboms, out.files);
     }
-    const missing = [];
-    for (const t of targets) if (!(await registry.digest(`${t.repository.testing}:${t.tags.testing}`))) missing.push(t);
+    // Unreadable counts as missing: publishing it reports the registry's error for that target.
+    const present = await Promise.all(targets.map((t) => registry.digest(`${t.repository.testing}:${t.tags.testing}`).catch(() => undefined)));
+    const missing = targets.filter((_, i) => !present[i]);
     const first = missing.length > 0 ? await publisher.publishTesting(missing) : undefined;
     const out = await publisher.promote(targets);
     // A target that failed before promotion reports that failure, not "not in testing".

@@ -8,7 +8,7 @@ import type { PlannedTarget } from "../plan/types.js";
 import { imageCatalogs, type CatalogEntry } from "../release/catalog.js";
 import { decideGate, decideSkip, decideUniqueTag } from "../release/decisions.js";
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
-import type { Builder } from "./build.js";
+import type { Builder, Built } from "./build.js";
 import type { RegistryClient } from "./registry.js";
 import { failure, smoke, type Sbom, type TargetResult } from "./target.js";
 
@@ -42,19 +42,21 @@ export class Publisher {
     const sboms = new Map<string, Sbom>();
     const results = await Promise.all(
       targets.map(async (t): Promise<TargetResult> => {
-        const skipped = await this.unchanged(t);
-        if (skipped) return skipped;
-        const built = await this.builder.run(t.id);
-        if (built.sbom) sboms.set(t.id, built.sbom);
-        if (built.result.status !== "passed") return { ...built.result, published: [] };
-        if (!t.push) return { ...built.result, published: [], reason: "push: false" };
+        let built: Built | undefined;
         try {
+          const skipped = await this.unchanged(t);
+          if (skipped) return skipped;
+          built = await this.builder.run(t.id);
+          if (built.sbom) sboms.set(t.id, built.sbom);
+          if (built.result.status !== "passed") return { ...built.result, published: [] };
+          if (!t.push) return { ...built.result, published: [], reason: "push: false" };
           const ref = `${t.repository.testing}:${t.tags.testing}`;
           const published = await this.pushUnique(ref, built.result.digest!, () => this.registry.push(built.tarball, ref));
           await this.pushSbom(t.repository.testing, built.result.digest!, built.sbom!.spdx);
           return { ...built.result, published };
         } catch (e) {
-          return { ...built.result, status: "failed", published: [], reason: `publish failed: ${failure(e)}` };
+          const base = built?.result ?? { id: t.id, inputKey: t.inputKey, checks: [], seconds: 0 };
+          return { ...base, status: "failed", published: [], reason: `publish failed: ${failure(e)}` };
         }
       }),
     );
@@ -68,10 +70,10 @@ export class Publisher {
       targets.map(async (t): Promise<TargetResult> => {
         const start = Date.now();
         const done = (r: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({ id: t.id, inputKey: t.inputKey, seconds: Math.round((Date.now() - start) / 100) / 10, ...r });
-        const skipped = await this.unchanged(t);
-        if (skipped) return skipped;
-        if (!t.push) return done({ status: "blocked", checks: [], reason: "push: false", published: [] });
         try {
+          const skipped = await this.unchanged(t);
+          if (skipped) return skipped;
+          if (!t.push) return done({ status: "blocked", checks: [], reason: "push: false", published: [] });
           const outcome = await this.promoteOne(t, files);
           if (outcome.entry) catalog.push(outcome.entry);
           return done(outcome.result);

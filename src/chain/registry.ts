@@ -96,13 +96,13 @@ export class RegistryClient {
     return withExec ? c.withExec(["sh", "-c", this.prelude(refs) + script]) : c;
   }
 
-  // Log in to every non-local registry the call touches; the credentials live only in this exec.
+  // Log in to every registry the call touches but the throwaway one; the credentials live only
+  // in this exec's filesystem, never in an image.
   private prelude(refs: string[]): string {
     const insecure = refs.some((r) => this.access(hostOf(r)));
-    const login = this.auth
-      ? [...new Set(refs.map(hostOf))].filter((h) => !this.access(h)).map((h) => `printf '%s' "$REGISTRY_PASSWORD" | crane auth login ${q(h)} -u "$REGISTRY_USER" --password-stdin >/dev/null\n`).join("")
-      : "";
-    return `set -e\n${insecure ? "crane() { command crane --insecure \"$@\"; }\n" : ""}${login}`;
+    const hosts = [...new Set(refs.map((r) => hostOf(this.addr(r))))].filter((h) => h !== EPHEMERAL_HOST);
+    const login = this.auth ? hosts.map((h) => `printf '%s' "$REGISTRY_PASSWORD" | crane auth login ${q(h)} -u "$REGISTRY_USER" --password-stdin >/dev/null\n`).join("") : "";
+    return `set -e\n${insecure ? 'crane() { command crane --insecure "$@"; }\n' : ""}${login}`;
   }
 
   // A registry on the caller's loopback is reached through the engine's host tunnel; the

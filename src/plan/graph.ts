@@ -7,8 +7,16 @@ import type { Filters, Target } from "./types.js";
  */
 export function buildOrder<T extends Pick<Target, "id" | "from">>(targets: readonly T[]): T[] {
   const byId = new Map(targets.map((t) => [t.id, t]));
-  const depth = (t: T): number => (t.from && byId.has(t.from) ? 1 + depth(byId.get(t.from)!) : 0);
-  return [...targets].sort((a, b) => depth(a) - depth(b) || a.id.localeCompare(b.id));
+  const depths = new Map<string, number>();
+  const depth = (t: T): number => {
+    let d = depths.get(t.id);
+    if (d === undefined) {
+      d = t.from && byId.has(t.from) ? 1 + depth(byId.get(t.from)!) : 0;
+      depths.set(t.id, d);
+    }
+    return d;
+  };
+  return [...targets].sort((a, b) => depth(a) - depth(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** Ids picked by the filters, plus every target they are built on. */

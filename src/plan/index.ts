@@ -50,8 +50,9 @@ function checkInputs(inputs: RunInputs): Problem[] {
 function tagProblems(m: Matrix, targets: ReturnType<typeof expandTargets>["targets"]): Problem[] {
   const problems: Problem[] = [];
   const owners = new Map<string, string>();
+  const imageIndex = new Map(m.images.map((img, i) => [img.id, i]));
   for (const t of targets) {
-    const i = m.images.findIndex((img) => img.id === t.image);
+    const i = imageIndex.get(t.image)!;
     const refs: [string, string, (string | number)[]][] = [
       [t.repository.testing, t.tags.testing, ["tags", "testing"]],
       [t.repository.release, t.tags.release, ["tags", "release"]],

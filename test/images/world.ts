@@ -23,17 +23,26 @@ export function useWorldEngine(): void {
 }
 
 export function readBases(): Record<string, string> {
-  const file = join(WORLD, "bases.json");
-  if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/world/bases.sh`);
+  return readWorldJson("bases.json", "bases.sh");
+}
+
+/** syft, crane and registry images, digest-pinned, from scripts/world/tools.sh. */
+export function readTools(): Record<string, string> {
+  return readWorldJson("tools.json", "tools.sh");
+}
+
+function readWorldJson(name: string, script: string): Record<string, string> {
+  const file = join(WORLD, name);
+  if (!existsSync(file)) throw new Error(`${file} is missing: run scripts/world/${script}`);
   return JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
 }
 
-const PLACEHOLDER = /\{\{(base|pg|pin):([a-z]+)(?::([a-z0-9.+-]+))?\}\}/g;
+const PLACEHOLDER = /\{\{(base|tool|pg|pin):([a-z]+)(?::([a-z0-9.+-]+))?\}\}/g;
 
 /** The template with stand-in values: enough to plan (ids, order) without an engine. */
 export function standInMatrix(template: string): string {
   return template.replace(PLACEHOLDER, (_, kind: string, release: string, arg: string) =>
-    kind === "base" ? `stand-in/debian:${release}@sha256:${"0".repeat(64)}` : kind === "pg" ? `${arg}.0` : "0-*",
+    kind === "base" || kind === "tool" ? `stand-in/${release}@sha256:${"0".repeat(64)}` : kind === "pg" ? `${arg}.0` : "0-*",
   );
 }
 
@@ -86,8 +95,9 @@ const upstream = (version: string) => version.replace(/-[^-]*$/, "");
 export async function resolveMatrix(template: string): Promise<{ text: string; values: Record<string, string> }> {
   const bases = await withLocalCas(readBases());
   const wanted = new Map<string, { majors: Set<number>; packages: Set<string> }>();
+  const tools = template.includes("{{tool:") ? readTools() : {};
   for (const [, kind, release, arg] of template.matchAll(PLACEHOLDER)) {
-    if (kind === "base") continue;
+    if (kind === "base" || kind === "tool") continue;
     const w = wanted.get(release!) ?? { majors: new Set(), packages: new Set() };
     wanted.set(release!, w);
     if (kind === "pg") {
@@ -106,7 +116,7 @@ export async function resolveMatrix(template: string): Promise<{ text: string; v
   const values: Record<string, string> = {};
   const text = template.replace(PLACEHOLDER, (all: string, kind: string, release: string, arg: string) => {
     const key = kind === "pg" ? `${release}:postgresql-${arg}` : `${release}:${arg}`;
-    const v = kind === "base" ? bases[release] : versions.get(key);
+    const v = kind === "base" ? bases[release] : kind === "tool" ? tools[release] : versions.get(key);
     if (!v) throw new Error(`${all}: nothing found (is the package in ${release}'s archive?)`);
     values[all] = kind === "pg" ? upstream(v) : kind === "pin" ? `${upstream(v)}-*` : v;
     return values[all]!;

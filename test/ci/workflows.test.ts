@@ -1,0 +1,296 @@
+// The CI examples call the module's own functions: the GitHub workflow, the GitLab parent
+// pipeline and the child pipeline scripts/ci/gitlab-pipeline.mjs generates from a plan.
+// The plan fixture is `npx pg-images plan --format json --matrix test/fixtures/matrices/valid.yaml
+// --timestamp 202601020304 --revision abc1234`.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const read = (path: string) => readFileSync(path, "utf8");
+const github = parse(read(".github/workflows/images.yml"));
+const gitlab = parse(read(".gitlab-ci.yml"));
+const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
+const PLAN = "test/fixtures/ci/plan.json";
+
+// The functions src/index.ts registers, as the CLI spells them, with their arguments.
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const registered = new Map(
+  [...read("src/index.ts").matchAll(/@func\(\)\s+async (\w+)\(([^)]*)\)/g)].map(([, name, params]) => [
+    kebab(name!),
+    params!.split(",").map((p) => p.trim().match(/^(\w+)/)?.[1]).filter((p): p is string => p !== undefined).map(kebab),
+  ]),
+);
+const MODULE_ARGS = ["--matrix", "--registry", "--testing-registry", "--timestamp", "--revision"];
+const BOOLEAN_ARGS = ["--release", "--ephemeral"];
+
+interface Call { module: Record<string, string>; fn: string; args: string[]; chain: string[] }
+
+/** A `dagger call` command line: module arguments, the function, its flags, the chained calls. */
+function parseCall(line: string): Call {
+  const tokens = line.replace(/\\\n/g, " ").trim().split(/\s+/);
+  const rest = tokens.slice(tokens.indexOf("call") + 1);
+  const module: Record<string, string> = {};
+  let k = 0;
+  while (rest[k]?.startsWith("--")) {
+    module[rest[k]!] = rest[k + 1]!;
+    k += 2;
+  }
+  const fn = rest[k++]!;
+  const args: string[] = [];
+  while (k < rest.length && (rest[k]!.startsWith("--") || rest[k] === "$FILTERS")) {
+    const flag = rest[k]!;
+    args.push(flag);
+    k += flag === "$FILTERS" || BOOLEAN_ARGS.includes(flag) ? 1 : 2;
+  }
+  return { module, fn, args, chain: rest.slice(k) };
+}
+
+const daggerLines = (script: string) => script.replace(/\\\n/g, " ").split("\n").filter((l) => /\bdagger call\b/.test(l));
+
+type Step = { name?: string; id?: string; uses?: string; run?: string; if?: string; env?: Record<string, string>; with?: Record<string, string> };
+const steps = (job: string): Step[] => github.jobs[job].steps;
+const githubCalls = Object.keys(github.jobs).flatMap((job) =>
+  steps(job).flatMap((s) => daggerLines(s.run ?? "").map((line) => ({ job, step: s.name, call: parseCall(line) }))),
+);
+
+/** The child pipeline for one parent event, generated the way the plan job does. */
+function childPipeline(env: Record<string, string>, plan = PLAN): Record<string, any> {
+  return parse(execFileSync("node", ["scripts/ci/gitlab-pipeline.mjs", plan], { env: { PATH: process.env.PATH, ...env }, encoding: "utf8" }));
+}
+const MR = { CI_PIPELINE_SOURCE: "merge_request_event", CI_DEFAULT_BRANCH: "main", CI_MERGE_REQUEST_IID: "7" };
+const MAIN = { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: "main", CI_DEFAULT_BRANCH: "main" };
+const TAG = { CI_PIPELINE_SOURCE: "push", CI_COMMIT_TAG: "v1.0.0", CI_DEFAULT_BRANCH: "main" };
+const scenarios = { MR, MAIN, TAG };
+const jobs = (p: Record<string, any>) => Object.keys(p).filter((k) => /^(images|release):/.test(k));
+const gitlabCalls = (p: Record<string, any>) =>
+  jobs(p).flatMap((job) => (p[job].script as string[]).flatMap(daggerLines).map((line) => ({ job, call: parseCall(line) })));
+
+const GROUPS = [
+  "extbuilder-16-trixie",
+  "extbuilder-17-trixie",
+  "minimal-16-trixie",
+  "minimal-17-bookworm",
+  "minimal-17-trixie",
+  "minimal-19-trixie",
+  "pgupgradetester-trixie",
+];
+
+describe("the module's functions", () => {
+  it("registers the functions the CI examples call", () => {
+    expect([...registered.keys()]).toEqual(expect.arrayContaining(["plan", "build", "build-all", "publish"]));
+  });
+
+  it.each([
+    ["images", "Build and smoke-test (no credentials)", "build-all", ["$FILTERS"]],
+    ["images", "Publish to the testing repository", "publish", ["$FILTERS", "--username", "--password"]],
+    ["release", "Promote the tested digests", "publish", ["--release", "$FILTERS", "--username", "--password"]],
+  ])("GitHub %s / %s calls %s with registered arguments", (job, step, fn, args) => {
+    const found = githubCalls.filter((c) => c.job === job && c.step === step);
+    expect(found).toHaveLength(1);
+    const { call } = found[0]!;
+    expect(call.fn).toBe(fn);
+    expect(registered.has(call.fn)).toBe(true);
+    expect(call.args).toEqual(args);
+    for (const a of call.args.filter((a) => a !== "$FILTERS")) expect(registered.get(call.fn)).toContain(a.slice(2));
+    expect(Object.keys(call.module).every((m) => MODULE_ARGS.includes(m))).toBe(true);
+    expect(call.chain).toEqual(["export", "--path", "out"]);
+  });
+
+  it("makes no other dagger call on GitHub", () => {
+    expect(githubCalls).toHaveLength(3);
+  });
+
+  it.each([
+    ["MR", "images:minimal-17-trixie", "build-all", ["--image", "--image", "--pg", "--distro"]],
+    ["MAIN", "images:minimal-17-trixie", "publish", ["--image", "--image", "--pg", "--distro", "--username", "--password"]],
+    ["MAIN", "release:minimal-17-trixie", "publish", ["--release", "--image", "--image", "--pg", "--distro", "--username", "--password"]],
+    ["TAG", "release:pgupgradetester-trixie", "publish", ["--release", "--image", "--pg", "--pg", "--distro", "--username", "--password"]],
+  ] as const)("GitLab %s: %s calls %s with registered arguments", (scenario, job, fn, args) => {
+    const calls = gitlabCalls(childPipeline(scenarios[scenario]));
+    for (const { call } of calls) {
+      expect(registered.has(call.fn)).toBe(true);
+      for (const a of call.args) expect(registered.get(call.fn)).toContain(a.slice(2));
+      expect(Object.keys(call.module).every((m) => MODULE_ARGS.includes(m))).toBe(true);
+      expect(call.chain).toEqual(["export", "--path", "out"]);
+    }
+    const found = calls.filter((c) => c.job === job);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.call.fn).toBe(fn);
+    expect(found[0]!.call.args).toEqual(args);
+  });
+});
+
+describe("the Dagger version", () => {
+  it("is dagger.json's engineVersion", () => {
+    expect(engineVersion).toBe("v0.21.8");
+  });
+
+  it.each(["images", "release"])("GitHub %s installs that version with the action pinned by commit", (job) => {
+    const install = steps(job).filter((s) => s.uses?.startsWith("dagger/dagger-for-github@"));
+    expect(install).toHaveLength(1);
+    expect(install[0]!.uses).toMatch(/^dagger\/dagger-for-github@[0-9a-f]{40}$/);
+    expect(`v${install[0]!.with!.version}`).toBe(engineVersion);
+  });
+
+  it("pins every GitHub action by commit", () => {
+    const uses = Object.keys(github.jobs).flatMap((job) => steps(job).flatMap((s) => (s.uses ? [s.uses] : [])));
+    expect(uses.filter((u) => !/@[0-9a-f]{40}$/.test(u))).toEqual([]);
+  });
+
+  it("GitLab installs that version", () => {
+    const child = childPipeline(MAIN);
+    expect(`v${child.variables.DAGGER_VERSION}`).toBe(engineVersion);
+    expect(child[".dagger"].before_script.join("\n")).toContain('DAGGER_VERSION="$DAGGER_VERSION"');
+  });
+});
+
+describe("one timestamp per run", () => {
+  const DATE = "date -u +%Y%m%d%H%M";
+  const count = (text: string) => text.split(DATE).length - 1;
+
+  it("GitHub computes it once, in the plan job, and plans with it", () => {
+    for (const job of Object.keys(github.jobs)) {
+      expect(count(steps(job).map((s) => s.run ?? "").join("\n"))).toBe(job === "plan" ? 1 : 0);
+    }
+    const plan = steps("plan").find((s) => s.name === "Plan")!;
+    expect(plan.run).toContain('npx pg-images plan --format json --timestamp "$TIMESTAMP" --revision "$REVISION"');
+    expect(plan.env).toEqual({ TIMESTAMP: "${{ steps.run.outputs.timestamp }}", REVISION: "${{ steps.run.outputs.revision }}" });
+  });
+
+  it.each(["images", "release"])("GitHub %s gets the plan job's values", (job) => {
+    expect(github.jobs[job].needs).toContain("plan");
+    expect(github.jobs[job].env).toMatchObject({ TIMESTAMP: "${{ needs.plan.outputs.timestamp }}", REVISION: "${{ needs.plan.outputs.revision }}" });
+  });
+
+  it("GitHub passes it to every dagger call", () => {
+    for (const { call } of githubCalls) expect(call.module).toEqual({ "--timestamp": '"$TIMESTAMP"', "--revision": '"$REVISION"' });
+  });
+
+  it("GitLab computes it once, in the plan job", () => {
+    expect(count(read(".gitlab-ci.yml"))).toBe(1);
+    expect(gitlab.plan.script).toContain('npx pg-images plan --format json --timestamp "$TIMESTAMP" --revision "$REVISION" > plan.json');
+  });
+
+  it.each(["MR", "MAIN", "TAG"] as const)("GitLab %s: the child pipeline carries the plan's values to every call", (scenario) => {
+    const child = childPipeline(scenarios[scenario]);
+    expect(child.variables).toMatchObject({ TIMESTAMP: "202601020304", REVISION: "abc1234" });
+    for (const { call } of gitlabCalls(child)) expect(call.module).toMatchObject({ "--timestamp": '"$TIMESTAMP"', "--revision": '"$REVISION"' });
+  });
+});
+
+describe("fan-out by dependency chain", () => {
+  it("GitHub's jq groups the plan by the root of each chain", () => {
+    const program = steps("plan").find((s) => s.id === "fanout")!.env!.FANOUT_JQ!;
+    const matrix = JSON.parse(execFileSync("jq", ["-c", program, PLAN], { encoding: "utf8" }));
+    expect(matrix.include.map((g: { group: string }) => g.group)).toEqual(GROUPS);
+    expect(matrix.include[4]).toEqual({
+      group: "minimal-17-trixie",
+      targets: "minimal-17-trixie standard-17-trixie",
+      filters: "--image minimal --image standard --pg 17 --distro trixie",
+    });
+    expect(github.jobs.images.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.plan.outputs.matrix) }}" });
+    expect(github.jobs.release.strategy).toEqual(github.jobs.images.strategy);
+  });
+
+  it.each([
+    ["MR", 7, ["images:extbuilder-16-trixie", "images:extbuilder-17-trixie", "images:minimal-16-trixie", "images:minimal-17-bookworm", "images:minimal-17-trixie", "images:minimal-19-trixie", "images:pgupgradetester-trixie"]],
+    ["MAIN", 14, ["images:minimal-19-trixie", "release:minimal-19-trixie", "images:pgupgradetester-trixie", "release:pgupgradetester-trixie"]],
+    ["TAG", 14, ["images:extbuilder-16-trixie", "release:extbuilder-16-trixie"]],
+  ] as const)("GitLab %s: %i jobs, one per group and stage", (scenario, n, names) => {
+    const child = childPipeline(scenarios[scenario]);
+    expect(jobs(child)).toHaveLength(n);
+    expect(jobs(child)).toEqual(expect.arrayContaining([...names]));
+    expect(jobs(child).filter((j) => j.startsWith("images:")).map((j) => j.slice("images:".length))).toEqual(GROUPS);
+  });
+
+  it("GitLab's parent runs the generated file as a child pipeline", () => {
+    expect(gitlab.plan.script).toContain("node scripts/ci/gitlab-pipeline.mjs plan.json > images.gitlab-ci.yml");
+    expect(gitlab.images.trigger).toEqual({ include: [{ artifact: "images.gitlab-ci.yml", job: "plan" }], strategy: "depend" });
+  });
+
+  it("refuses a target that builds on two chains", () => {
+    const plan = JSON.parse(read(PLAN));
+    plan.targets.find((t: { id: string }) => t.id === "standard-17-trixie").dependsOn.push("minimal-17-bookworm");
+    const path = join(mkdtempSync(join(tmpdir(), "pg-images-ci-")), "plan.json");
+    writeFileSync(path, JSON.stringify(plan));
+    expect(() => childPipeline(MAIN, path)).toThrow(/standard-17-trixie builds on more than one chain: minimal-17-bookworm, minimal-17-trixie/);
+  });
+});
+
+describe("releases", () => {
+  it("GitHub releases after the images job, only on the schedule or a release dispatch from main", () => {
+    expect(github.jobs.release.needs).toEqual(["plan", "images"]);
+    expect(github.jobs.release.if).toBe(
+      "github.ref == 'refs/heads/main' && (github.event_name == 'schedule' || (github.event_name == 'workflow_dispatch' && inputs.release))",
+    );
+    expect(github.on.workflow_dispatch.inputs.release).toMatchObject({ type: "boolean", default: false });
+  });
+
+  it.each([
+    ["MAIN", "manual"],
+    ["TAG", "on_success"],
+  ] as const)("GitLab %s: each release job needs its images job and runs %s", (scenario, when) => {
+    const child = childPipeline(scenarios[scenario]);
+    for (const g of GROUPS) expect(child[`release:${g}`]).toMatchObject({ stage: "release", needs: [`images:${g}`], when });
+  });
+});
+
+describe("no credentials on pull requests", () => {
+  const mentionsSecrets = (o: unknown) => /secrets\.|--password/.test(JSON.stringify(o ?? {}));
+
+  it("GitHub keeps secrets out of workflow and job environments", () => {
+    expect(mentionsSecrets(github.env)).toBe(false);
+    for (const job of Object.keys(github.jobs)) expect(mentionsSecrets(github.jobs[job].env)).toBe(false);
+  });
+
+  it.each([
+    ["images", "Publish to the testing repository"],
+    ["release", "Promote the tested digests"],
+  ])("GitHub %s / %s is the only kind of step with credentials, and never runs for a pull request", (job, step) => {
+    const withSecrets = Object.keys(github.jobs).flatMap((j) => steps(j).filter(mentionsSecrets).map((s) => [j, s.name]));
+    expect(withSecrets).toContainEqual([job, step]);
+    expect(withSecrets).toHaveLength(2);
+    expect(steps(job).find((s) => s.name === step)!.if).toContain("github.event_name != 'pull_request'");
+  });
+
+  it("GitHub's pull-request step calls build-all without credentials", () => {
+    const step = steps("images").find((s) => s.name === "Build and smoke-test (no credentials)")!;
+    expect(step.if).toBe("github.event_name == 'pull_request' || github.ref != 'refs/heads/main'");
+    expect(mentionsSecrets(step)).toBe(false);
+  });
+
+  it("GitHub grants packages: write only to the jobs that push", () => {
+    expect(github.permissions).toEqual({ contents: "read" });
+    expect(github.jobs.plan.permissions).toBeUndefined();
+    expect(github.jobs.images.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(github.jobs.release.permissions).toEqual({ contents: "read", packages: "write" });
+  });
+
+  it("GitLab merge requests get build-all only, with no credentials and no release", () => {
+    const child = childPipeline(MR);
+    expect(JSON.stringify(child)).not.toMatch(/CI_REGISTRY_PASSWORD|--password|CI_REGISTRY_USER/);
+    expect(new Set(gitlabCalls(child).map((c) => c.call.fn))).toEqual(new Set(["build-all"]));
+    expect(jobs(child).filter((j) => j.startsWith("release:"))).toEqual([]);
+  });
+
+  it("GitLab publishes with the registry's CI/CD variables", () => {
+    for (const { call } of gitlabCalls(childPipeline(MAIN))) {
+      expect(call.module).toMatchObject({ "--registry": '"$CI_REGISTRY_IMAGE"', "--testing-registry": '"$CI_REGISTRY_IMAGE/testing"' });
+    }
+    const line = childPipeline(MAIN)["images:minimal-17-trixie"].script[0];
+    expect(line).toContain('--username "$CI_REGISTRY_USER" --password env:CI_REGISTRY_PASSWORD');
+  });
+});
+
+describe("engines", () => {
+  it.each([
+    ["", ["docker:27.5.1-dind"]],
+    ["tcp://dagger-engine:1234", undefined],
+  ])("GitLab with _EXPERIMENTAL_DAGGER_RUNNER_HOST=%j gets services %j", (host, services) => {
+    const child = childPipeline({ ...MAIN, _EXPERIMENTAL_DAGGER_RUNNER_HOST: host });
+    expect(child[".dagger"].services).toEqual(services);
+  });
+});

@@ -1,0 +1,163 @@
+// The whole chain on a real Dagger engine, real registries, real syft and real PostgreSQL:
+// build-all → publish → publish --release → an unchanged re-run → a broken recipe → credentials.
+// The module's own functions run in client mode (bin/pg-images-local.ts); only `dagger call`'s
+// module loading is not exercised here (the introspection test covers what it registers).
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../images/world.js";
+import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./registry.js";
+
+interface Summary {
+  timestamp: string;
+  targets: Record<string, { status: string; digest?: string; reason?: string; published?: string[]; checks: { name: string; ok: boolean }[]; sbom?: { spdx: string } }>;
+}
+
+const runId = `e2e${Date.now().toString(36)}`;
+const work = join(REPO, ".pg-images", runId);
+const prefix = `127.0.0.1:5000/${runId}`;
+const registryArgs = ["--registry", prefix, "--testing-registry", `${prefix}/testing`];
+const IDS = ["extbuilder-15-bookworm", "exttester-15-bookworm", "minimal-15-bookworm", "standard-15-bookworm"];
+let matrixPath = "";
+let brokenPath = "";
+let pgVersion = "";
+
+/** One module function through the local engine; its report lands in out/<name>. */
+async function call(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; log: string; summary: Summary }> {
+  const out = join(work, "out", name);
+  const child = spawn("node", ["dist/bin/pg-images-local.js", ...args, "--out", out], { cwd: REPO, env: { ...process.env, ...env } });
+  let log = "";
+  child.stdout.on("data", (d: Buffer) => (log += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (log += d.toString()));
+  const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? 1)));
+  writeFileSync(join(work, `${name}.log`), log);
+  let summary: Summary;
+  try {
+    summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as Summary;
+  } catch {
+    throw new Error(`${name}: no summary (exit ${code}); log ends:\n${log.split("\n").slice(-40).join("\n")}`);
+  }
+  return { code, log, summary };
+}
+
+const statuses = (s: Summary) => Object.fromEntries(Object.entries(s.targets).map(([id, t]) => [id, t.status]));
+
+beforeAll(async () => {
+  useWorldEngine();
+  const engine = spawnSync("bash", ["-c", "source scripts/world/env.sh && test -S ${_EXPERIMENTAL_DAGGER_RUNNER_HOST#unix://}"], { cwd: REPO });
+  if (engine.status !== 0) throw new Error(`no Dagger engine socket under ${WORLD}: run scripts/world/up.sh (the README's test command does)`);
+  for (const [k, v] of Object.entries(dagerEnv())) process.env[k] = v;
+  mkdirSync(work, { recursive: true });
+  const { text, values } = await resolveMatrix(readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8"));
+  pgVersion = values["{{pg:bookworm:15}}"]!;
+  matrixPath = join(".pg-images", runId, "matrix.yaml");
+  writeFileSync(join(REPO, matrixPath), text);
+  // The broken recipe: "pgaudit" installs another extension's package, so the image builds
+  // but its CREATE EXTENSION check fails.
+  brokenPath = join(".pg-images", runId, "broken.yaml");
+  writeFileSync(join(REPO, brokenPath), text.replace("package: postgresql-{major}-pgaudit", "package: postgresql-{major}-hll").replace(/("15": ")[^"]*(")/, `$1${values["{{pin:bookworm:postgresql-15-hll}}"]}$2`));
+}, 600_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// The engine variables scripts/world/env.sh sets, read once so every child gets them.
+function dagerEnv(): Record<string, string> {
+  const r = spawnSync("bash", ["-c", "source scripts/world/env.sh && env -0"], { cwd: REPO, encoding: "utf8" });
+  return Object.fromEntries(
+    r.stdout
+      .split("\0")
+      .map((l) => l.split(/=(.*)/s) as [string, string])
+      .filter(([k]) => /^(_EXPERIMENTAL_DAGGER|DAGGER_|DO_NOT_TRACK|DOCKER_HOST|PATH$)/.test(k)),
+  );
+}
+
+describe("the chain on a real engine", () => {
+  const T1 = "202611230100";
+  const T2 = "202611230200";
+  let tested: Record<string, string> = {};
+
+  it("build-all: every target builds, is smoke-tested and has a real SBOM", async () => {
+    const { code, summary } = await call("build-all", ["build-all", "--matrix", matrixPath, "--timestamp", T1]);
+    expect(statuses(summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
+    expect(code).toBe(0);
+    for (const t of Object.values(summary.targets)) expect(t.checks.every((c) => c.ok)).toBe(true);
+    const spdx = JSON.parse(readFileSync(join(work, "out/build-all", summary.targets["minimal-15-bookworm"]!.sbom!.spdx), "utf8")) as { packages: { name: string; versionInfo: string }[] };
+    const pg = spdx.packages.find((p) => p.name === "postgresql-15");
+    expect(pg?.versionInfo).toMatch(new RegExp(`^${pgVersion.replace(/\./g, "\\.")}-`));
+  });
+
+  it("publish, then publish --release: every release tag holds the digest that was tested", async () => {
+    const dev = await call("publish", ["publish", "--matrix", matrixPath, "--timestamp", T1, ...registryArgs]);
+    expect(statuses(dev.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
+    tested = Object.fromEntries(Object.entries(dev.summary.targets).map(([id, t]) => [id, t.digest!]));
+    const release = await call("release", ["publish", "--release", "--matrix", matrixPath, "--timestamp", T1, ...registryArgs]);
+    expect(statuses(release.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
+    expect(release.code).toBe(0);
+    for (const [id, t] of Object.entries(release.summary.targets)) {
+      expect(t.published!.length).toBeGreaterThan(1);
+      for (const ref of t.published!) expect(await manifestDigest(ref), `${ref} (${id})`).toBe(tested[id]);
+    }
+    expect(readdirSync(join(work, "out/release/catalogs")).sort()).toEqual(["postgresql-minimal-bookworm.yaml", "postgresql-standard-bookworm.yaml"]);
+  });
+
+  it("runs again unchanged: zero pushes, every target reported unchanged", async () => {
+    const before = await tagsIn(prefix);
+    for (const [name, extra] of [["again", []], ["again-release", ["--release"]]] as const) {
+      const r = await call(name, ["publish", ...extra, "--matrix", matrixPath, "--timestamp", T2, ...registryArgs]);
+      expect(statuses(r.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "unchanged"])));
+      expect(Object.values(r.summary.targets).flatMap((t) => t.published ?? [])).toEqual([]);
+    }
+    expect(await tagsIn(prefix)).toEqual(before);
+  });
+
+  it("a broken recipe fails its smoke test, reaches no repository, and leaves the others alone", async () => {
+    const before = await tagsIn(prefix);
+    const T3 = "202611230300";
+    const r = await call("broken", ["publish", "--release", "--matrix", brokenPath, "--timestamp", T3, ...registryArgs]);
+    expect(r.code).toBe(1);
+    expect(statuses(r.summary)).toEqual({ "extbuilder-15-bookworm": "unchanged", "exttester-15-bookworm": "unchanged", "minimal-15-bookworm": "unchanged", "standard-15-bookworm": "failed" });
+    expect(r.summary.targets["standard-15-bookworm"]!.reason).toMatch(/^standard-15-bookworm: smoke check "CREATE EXTENSION[^"]*" failed/m);
+    expect(await tagsIn(prefix)).toEqual(before);
+  });
+
+  describe("credentials", () => {
+    let auth: AuthRegistry;
+    const secret = `pw-${runId}-${Math.random().toString(36).slice(2)}`;
+    beforeAll(async () => {
+      auth = await startAuthRegistry(join(work, "auth-registry"), "pgimages", secret);
+    });
+    afterAll(() => auth?.stop());
+
+    it("are refused when missing, used as a Secret when given, and appear nowhere", async () => {
+      const args = ["publish", "--matrix", matrixPath, "--timestamp", T1, "--image", "minimal", "--registry", `${auth.host}/rel`, "--testing-registry", `${auth.host}/test`];
+      const denied = await call("no-credentials", args);
+      expect(denied.summary.targets["minimal-15-bookworm"]!.status).toBe("failed");
+      expect(denied.summary.targets["minimal-15-bookworm"]!.reason).toMatch(/UNAUTHORIZED|401|authentication required/i);
+
+      const ok = await call("credentials", [...args, "--username", "pgimages", "--password-env", "E2E_REGISTRY_PASSWORD"], { E2E_REGISTRY_PASSWORD: secret });
+      expect(ok.summary.targets["minimal-15-bookworm"]!.status).toBe("passed");
+      expect(await manifestDigest(ok.summary.targets["minimal-15-bookworm"]!.published![0]!, { user: "pgimages", password: secret })).toBe(ok.summary.targets["minimal-15-bookworm"]!.digest);
+
+      // Logs, reports and SBOMs, every blob the registry stored (layers, configs with their
+      // labels, manifests with their annotations), and the engine's own log.
+      expect(ok.log).not.toContain(secret);
+      expect(grepTree(join(work, "out", "credentials"), secret)).toEqual([]);
+      expect(grepTree(auth.storage, secret)).toEqual([]);
+      const engineLog = spawnSync("docker", ["logs", "pg-images-dagger-engine"], { encoding: "utf8", maxBuffer: 1 << 30 });
+      expect(engineLog.stdout + engineLog.stderr).not.toContain(secret);
+    });
+  });
+
+  it("publishes to a throwaway registry inside the engine when no registry is given", async () => {
+    const r = await call("ephemeral", ["publish", "--matrix", matrixPath, "--timestamp", T1, "--image", "minimal"]);
+    expect(r.summary.targets["minimal-15-bookworm"]!.status).toBe("passed");
+    expect(r.summary.targets["minimal-15-bookworm"]!.published).toEqual([`pg-images-registry:5000/testing/postgresql:${pgVersion}-${T1}-minimal-bookworm`]);
+  });
+});
+
+/** Files under dir whose bytes contain the needle (gzip layers are searched unpacked). */
+function grepTree(dir: string, needle: string): string[] {
+  const r = spawnSync("bash", ["-c", 'grep -rl --binary-files=text -F -- "$1" "$2"; find "$2" -type f -size +0 -print0 | xargs -0 -r sh -c \'for f; do zcat -f "$f" 2>/dev/null | grep -q --binary-files=text -F -- "$0" && echo "$f"; done\' "$1"', "_", needle, dir], { encoding: "utf8" });
+  return [...new Set(r.stdout.split("\n").filter(Boolean))].filter((f) => statSync(f).isFile());
+}

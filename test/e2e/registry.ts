@@ -1,0 +1,66 @@
+// Reading a registry back through its HTTP API, and a second registry that requires a password.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ACCEPT = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/** The digest a registry serves for repository:tag (or @digest), from Docker-Content-Digest. */
+export async function manifestDigest(ref: string, auth?: { user: string; password: string }): Promise<string | undefined> {
+  const m = /^([^/]+)\/(.+?)(?::([^:/@]+)|@(sha256:[0-9a-f]{64}))$/.exec(ref);
+  if (!m) throw new Error(`not a tag or digest reference: ${ref}`);
+  const [, host, repo, tag, digest] = m;
+  const headers: Record<string, string> = { Accept: ACCEPT };
+  if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+  const r = await fetch(`http://${host}/v2/${repo}/manifests/${tag ?? digest}`, { method: "HEAD", headers });
+  if (r.status === 404) return undefined;
+  if (!r.ok) throw new Error(`HEAD ${ref}: HTTP ${r.status}`);
+  return r.headers.get("docker-content-digest") ?? undefined;
+}
+
+/** Every repository under host/prefix with its sorted tags: a snapshot to compare. */
+export async function tagsIn(prefix: string): Promise<Record<string, string[]>> {
+  const [host, ...path] = prefix.split("/");
+  const root = path.join("/");
+  const catalog = (await (await fetch(`http://${host}/v2/_catalog?n=10000`)).json()) as { repositories?: string[] };
+  const out: Record<string, string[]> = {};
+  for (const repo of (catalog.repositories ?? []).filter((r) => r === root || r.startsWith(`${root}/`)).sort()) {
+    const list = (await (await fetch(`http://${host}/v2/${repo}/tags/list`)).json()) as { tags?: string[] | null };
+    out[repo] = [...(list.tags ?? [])].sort();
+  }
+  return out;
+}
+
+export interface AuthRegistry {
+  host: string;
+  /** Where it keeps blobs and manifests. */
+  storage: string;
+  stop: () => void;
+}
+
+/** Debian's registry on 127.0.0.1:5001 with htpasswd (bcrypt) authentication. */
+export async function startAuthRegistry(dir: string, user: string, password: string, port = 5001): Promise<AuthRegistry> {
+  mkdirSync(join(dir, "data"), { recursive: true });
+  const hash = spawnSync("htpasswd", ["-Bbn", user, password], { encoding: "utf8" });
+  if (hash.status !== 0) throw new Error(`htpasswd failed (apache2-utils; scripts/world/docker.sh installs it): ${hash.stderr}`);
+  writeFileSync(join(dir, "htpasswd"), hash.stdout);
+  const config = [
+    "version: 0.1",
+    `storage: {filesystem: {rootdirectory: ${join(dir, "data")}}, delete: {enabled: true}}`,
+    `http: {addr: "127.0.0.1:${port}"}`,
+    `auth: {htpasswd: {realm: pg-images-e2e, path: ${join(dir, "htpasswd")}}}`,
+  ].join("\n");
+  writeFileSync(join(dir, "config.yml"), config + "\n");
+  const child: ChildProcess = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: "ignore" });
+  for (let i = 0; i < 50; i++) {
+    const status = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0);
+    if (status === 401) return { host: `127.0.0.1:${port}`, storage: join(dir, "data"), stop: () => child.kill() };
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill();
+  throw new Error(`the authenticated registry did not answer 401 on 127.0.0.1:${port}/v2/`);
+}
