@@ -27,7 +27,7 @@ const CREDENTIALS = '--username "$CI_REGISTRY_USER" --password env:CI_REGISTRY_P
 /** Targets grouped under the root of their dependsOn chain, each group with the filters that pick exactly it. */
 export function groups(plan) {
   const byId = new Map(plan.targets.map((t) => [t.id, t]));
-  const roots = (t) => (t.dependsOn.length === 0 ? [t.id] : [...new Set(t.dependsOn.flatMap((d) => roots(byId.get(d))))]);
+  const roots = (t) => (t.dependsOn.length === 0 ? [t.id] : [...new Set(t.dependsOn.flatMap((d) => roots(byId.get(d))))].sort());
   const byRoot = new Map();
   for (const t of plan.targets) {
     const r = roots(t);
@@ -117,5 +117,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const plan = JSON.parse(readFileSync(planPath, "utf8"));
   const { engineVersion } = JSON.parse(readFileSync(daggerJson, "utf8"));
-  process.stdout.write(pipeline(plan, process.env, engineVersion));
+  try {
+    process.stdout.write(pipeline(plan, process.env, engineVersion));
+  } catch (e) {
+    process.stderr.write(`gitlab-pipeline: ${e.message}\n`);
+    process.exit(1);
+  }
 }

@@ -51,7 +51,8 @@ export class Publisher {
           if (built.result.status !== "passed") return { ...built.result, published: [] };
           if (!t.push) return { ...built.result, published: [], reason: "push: false" };
           const ref = `${t.repository.testing}:${t.tags.testing}`;
-          const published = await this.pushUnique(ref, built.result.digest!, () => this.registry.push(built.tarball, ref));
+          const tarball = built.tarball;
+          const published = await this.pushUnique(ref, built.result.digest!, () => this.registry.push(tarball, ref));
           await this.pushSbom(t.repository.testing, built.result.digest!, built.sbom!.spdx);
           return { ...built.result, published };
         } catch (e) {

@@ -216,7 +216,10 @@ describe("fan-out by dependency chain", () => {
     plan.targets.find((t: { id: string }) => t.id === "standard-17-trixie").dependsOn.push("minimal-17-bookworm");
     const path = join(mkdtempSync(join(tmpdir(), "pg-images-ci-")), "plan.json");
     writeFileSync(path, JSON.stringify(plan));
-    expect(() => childPipeline(MAIN, path)).toThrow(/standard-17-trixie builds on more than one chain: minimal-17-bookworm, minimal-17-trixie/);
+    const message = /standard-17-trixie builds on more than one chain: minimal-17-bookworm, minimal-17-trixie/;
+    expect(() => childPipeline(MAIN, path)).toThrow(message);
+    const program = steps("plan").find((s) => s.id === "fanout")!.env!.FANOUT_JQ!;
+    expect(() => execFileSync("jq", ["-c", program, path], { encoding: "utf8", stdio: "pipe" })).toThrow(message);
   });
 });
 
