@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "install (npm ci)"
+step "install (npm ci; jq for the CI fan-out tests)"
 npm ci --no-audit --no-fund
+command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; }
 
 step "typecheck against the real SDK types"
 npx tsc --noEmit

@@ -211,12 +211,23 @@ describe("fan-out by dependency chain", () => {
     expect(gitlab.images.trigger).toEqual({ include: [{ artifact: "images.gitlab-ci.yml", job: "plan" }], strategy: "depend" });
   });
 
-  it("refuses a target that builds on two chains", () => {
+  type Mutate = (t: { id: string; image: string; dependsOn: string[] }[]) => void;
+  it.each<[string, Mutate, RegExp]>([
+    [
+      "a target that builds on two chains",
+      (ts) => ts.find((t) => t.id === "standard-17-trixie")!.dependsOn.push("minimal-17-bookworm"),
+      /standard-17-trixie builds on more than one chain: minimal-17-bookworm, minimal-17-trixie/,
+    ],
+    [
+      "filters that pick another group's targets",
+      (ts) => void (ts.find((t) => t.id === "pgupgradetester-trixie")!.image = "minimal"),
+      /the filters of group minimal-16-trixie also pick pgupgradetester-trixie/,
+    ],
+  ])("GitHub and GitLab both refuse %s", (_, mutate, message) => {
     const plan = JSON.parse(read(PLAN));
-    plan.targets.find((t: { id: string }) => t.id === "standard-17-trixie").dependsOn.push("minimal-17-bookworm");
+    mutate(plan.targets);
     const path = join(mkdtempSync(join(tmpdir(), "pg-images-ci-")), "plan.json");
     writeFileSync(path, JSON.stringify(plan));
-    const message = /standard-17-trixie builds on more than one chain: minimal-17-bookworm, minimal-17-trixie/;
     expect(() => childPipeline(MAIN, path)).toThrow(message);
     const program = steps("plan").find((s) => s.id === "fanout")!.env!.FANOUT_JQ!;
     expect(() => execFileSync("jq", ["-c", program, path], { encoding: "utf8", stdio: "pipe" })).toThrow(message);
