@@ -1,0 +1,3 @@
+module github.com/vito/tuist
+
+go 1.24
