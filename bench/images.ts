@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { planFromText } from "../src/plan/fromText.js";
 import { recipeFor } from "../src/recipes/index.js";
 import { renderDockerfile } from "../src/render/dockerfile.js";
-import { build, docker, engineProblem, imageSize } from "../test/images/docker.js";
-import { makeContext, resolveMatrix, TEMPLATE, useWorldEngine } from "../test/images/world.js";
+import { build, docker, engineProblem, imageSize } from "../scripts/world/docker.js";
+import { makeContext, resolveMatrix, TEMPLATE, useWorldEngine } from "../scripts/world/world.js";
 
 const INPUTS = { timestamp: "202601010000", revision: "bench" };
 const cached = process.argv.includes("--cached");

@@ -44,6 +44,7 @@ const [fn] = positionals;
 const filters = [o.image, o.pg.map(Number), o.distro, o.flavour] as const;
 
 let failed = false;
+let reportText = "";
 await connection(
   async () => {
     const source = dag.host().directory(resolve(o.source), { exclude: ["node_modules", "dist", ".git", "out"] });
@@ -64,10 +65,12 @@ await connection(
         throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish`);
     }
     await report.export(resolve(o.out));
-    process.stdout.write(await report.file("summary.txt").contents());
+    reportText = `\n${await report.file("summary.txt").contents()}report: ${resolve(o.out)}\n`;
     const summary = JSON.parse(await report.file("summary.json").contents()) as { targets: Record<string, { status: string }> };
     failed = Object.values(summary.targets).some((t) => t.status === "failed" || t.status === "blocked");
   },
   { LogOutput: process.stderr },
 );
+// After the engine's progress output, so the summary is the last thing on the terminal.
+process.stdout.write(reportText);
 process.exitCode = failed ? 1 : 0;

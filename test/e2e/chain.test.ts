@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../images/world.js";
+import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
 import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./registry.js";
 
 interface Summary {

@@ -10,8 +10,8 @@ import { planFromText } from "../../src/plan/fromText.js";
 import type { Plan, PlannedTarget } from "../../src/plan/types.js";
 import { recipeFor, type RecipeContext } from "../../src/recipes/index.js";
 import { renderDockerfile } from "../../src/render/dockerfile.js";
-import { build, engineProblem, imageSize, smoke, type MountRoots } from "./docker.js";
-import { makeContext, REPO, resolveMatrix, standInMatrix, TEMPLATE, useWorldEngine } from "./world.js";
+import { build, engineProblem, imageSize, smoke, type MountRoots } from "../../scripts/world/docker.js";
+import { makeContext, REPO, resolveMatrix, standInMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
 
 const INPUTS = { timestamp: "202601010000", revision: "imagetest" };
 const template = readFileSync(TEMPLATE, "utf8");
