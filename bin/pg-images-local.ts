@@ -5,20 +5,11 @@
 //   pg-images-local build-all [--matrix FILE] [--timestamp T] [--revision R] [--out DIR] [filters]
 //   pg-images-local publish [--release] [--registry P] [--testing-registry P] [--username U --password-env VAR]
 //   pg-images-local plan [--format json]
+//   pg-images-local retention [--days N] [--delete]     (a dry run unless --delete)
 import { connection, dag, type Directory } from "@dagger.io/dagger";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { PgImages } from "../src/index.js";
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** Fixtures come from this checkout, as the module's own source would under `dagger call`. */
-class LocalPgImages extends PgImages {
-  protected override fixtures(): Directory {
-    return dag.host().directory(root, { include: ["test/fixtures/**"] });
-  }
-}
+import { hostSource, LocalPgImages } from "../scripts/world/localModule.js";
 
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
@@ -33,6 +24,8 @@ const { values: o, positionals } = parseArgs({
     username: { type: "string" },
     "password-env": { type: "string" },
     format: { type: "string", default: "table" },
+    days: { type: "string", default: "14" },
+    delete: { type: "boolean", default: false },
     out: { type: "string", default: "out" },
     image: { type: "string", multiple: true, default: [] },
     pg: { type: "string", multiple: true, default: [] },
@@ -47,13 +40,16 @@ let failed = false;
 let reportText = "";
 await connection(
   async () => {
-    const source = dag.host().directory(resolve(o.source), { exclude: ["node_modules", "dist", ".git", "out"] });
+    const source = hostSource(resolve(o.source));
     const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision);
     const password = o["password-env"] ? dag.setSecret("registry-password", process.env[o["password-env"]] ?? "") : undefined;
     let report: Directory;
     switch (fn) {
       case "plan":
         process.stdout.write(await m.plan(o.format, ...filters));
+        return;
+      case "retention":
+        process.stdout.write(await m.retention(Number(o.days), !o.delete, o.username, password));
         return;
       case "build-all":
         report = await m.buildAll(...filters);
@@ -62,7 +58,7 @@ await connection(
         report = await m.publish(o.release, o.username, password, ...filters);
         break;
       default:
-        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish`);
+        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention`);
     }
     await report.export(resolve(o.out));
     reportText = `\n${await report.file("summary.txt").contents()}report: ${resolve(o.out)}\n`;

@@ -121,6 +121,21 @@ describe("the chain on a real engine", () => {
     expect(await tagsIn(prefix)).toEqual(before);
   });
 
+  it("retention deletes old dev tags only, and only when asked", async () => {
+    const before = await tagsIn(prefix);
+    const dry = spawnSync("node", ["dist/bin/pg-images-local.js", "retention", "--days", "0", "--matrix", matrixPath, ...registryArgs], { cwd: REPO, encoding: "utf8" });
+    expect(dry.status).toBe(0);
+    const devTags = Object.entries(before).flatMap(([repo, tags]) => tags.filter((t) => /dev2026|202611230[123]00-/.test(t) && repo.includes("/testing")).map((t) => `127.0.0.1:5000/${repo}:${t}`));
+    expect(devTags.length).toBeGreaterThan(0);
+    expect(dry.stdout.trim().split("\n").sort()).toEqual(devTags.map((r) => `would delete ${r}`).sort());
+    expect(await tagsIn(prefix)).toEqual(before);
+    const real = spawnSync("node", ["dist/bin/pg-images-local.js", "retention", "--days", "0", "--delete", "--matrix", matrixPath, ...registryArgs], { cwd: REPO, encoding: "utf8" });
+    expect(real.status).toBe(0);
+    const after = await tagsIn(prefix);
+    for (const ref of devTags) expect(await manifestDigest(ref)).toBeUndefined();
+    for (const [repo, tags] of Object.entries(after)) if (!repo.includes("/testing")) expect(tags).toEqual(before[repo]);
+  });
+
   describe("credentials", () => {
     let auth: AuthRegistry;
     const secret = `pw-${runId}-${Math.random().toString(36).slice(2)}`;
