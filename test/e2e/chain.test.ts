@@ -103,6 +103,7 @@ describe("the chain on a real engine", () => {
 
   it("runs again unchanged: zero pushes, every target reported unchanged", async () => {
     const before = await tagsIn(prefix);
+    expect(Object.keys(before).sort()).toEqual([`${runId}/extbuilder`, `${runId}/exttester`, `${runId}/postgresql`, `${runId}/testing/extbuilder`, `${runId}/testing/exttester`, `${runId}/testing/postgresql`]);
     for (const [name, extra] of [["again", []], ["again-release", ["--release"]]] as const) {
       const r = await call(name, ["publish", ...extra, "--matrix", matrixPath, "--timestamp", T2, ...registryArgs]);
       expect(statuses(r.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "unchanged"])));
@@ -113,6 +114,7 @@ describe("the chain on a real engine", () => {
 
   it("a broken recipe fails its smoke test, reaches no repository, and leaves the others alone", async () => {
     const before = await tagsIn(prefix);
+    expect(before[`${runId}/postgresql`]!.length).toBeGreaterThan(0);
     const T3 = "202611230300";
     const r = await call("broken", ["publish", "--release", "--matrix", brokenPath, "--timestamp", T3, ...registryArgs]);
     expect(r.code).toBe(1);

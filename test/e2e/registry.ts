@@ -26,11 +26,19 @@ export async function manifestDigest(ref: string, auth?: { user: string; passwor
 export async function tagsIn(prefix: string): Promise<Record<string, string[]>> {
   const [host, ...path] = prefix.split("/");
   const root = path.join("/");
-  const catalog = (await (await fetch(`http://${host}/v2/_catalog?n=10000`)).json()) as { repositories?: string[] };
+  const repositories: string[] = [];
+  // The catalog comes in pages (at most 1,000 entries each), linked by the Link header.
+  for (let next: string | undefined = `/v2/_catalog?n=1000`; next; ) {
+    const r: Response = await fetch(`http://${host}${next}`);
+    if (!r.ok) throw new Error(`GET ${next}: HTTP ${r.status} ${await r.text()}`);
+    repositories.push(...(((await r.json()) as { repositories?: string[] }).repositories ?? []));
+    next = /<([^>]+)>;\s*rel="next"/.exec(r.headers.get("link") ?? "")?.[1];
+  }
   const out: Record<string, string[]> = {};
-  for (const repo of (catalog.repositories ?? []).filter((r) => r === root || r.startsWith(`${root}/`)).sort()) {
-    const list = (await (await fetch(`http://${host}/v2/${repo}/tags/list`)).json()) as { tags?: string[] | null };
-    out[repo] = [...(list.tags ?? [])].sort();
+  for (const repo of repositories.filter((r) => r === root || r.startsWith(`${root}/`)).sort()) {
+    const r = await fetch(`http://${host}/v2/${repo}/tags/list`);
+    if (!r.ok) throw new Error(`GET tags of ${repo}: HTTP ${r.status}`);
+    out[repo] = [...(((await r.json()) as { tags?: string[] | null }).tags ?? [])].sort();
   }
   return out;
 }
