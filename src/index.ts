@@ -10,25 +10,26 @@ import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
 
 @object()
 export class PgImages {
-  /** The repository holding matrix.yaml and the files it names. */
+  // Constructor arguments, kept for the functions below (documented on the constructor).
   source: Directory;
-  /** Path of the matrix inside source. */
   matrix: string;
-  /** Release repository prefix, overriding matrix.yaml's registry.release (e.g. ghcr.io/acme). */
   registry?: string;
-  /** Testing repository prefix, overriding matrix.yaml's registry.testing. */
   testingRegistry?: string;
-  /** UTC build time, YYYYMMDDhhmm; default: now. Pass the same value to every job of one run. */
   timestamp?: string;
-  /** Source revision for tags and labels; default: "dev". */
   revision?: string;
 
   constructor(
+    /** The repository holding matrix.yaml and the files it names. */
     @argument({ defaultPath: "/", ignore: ["node_modules", "dist", ".git"] }) source: Directory,
+    /** Path of the matrix inside source. */
     matrix = "matrix.yaml",
+    /** Release repository prefix, overriding matrix.yaml's registry.release (e.g. ghcr.io/acme). */
     registry?: string,
+    /** Testing repository prefix, overriding matrix.yaml's registry.testing. */
     testingRegistry?: string,
+    /** UTC build time, YYYYMMDDhhmm; default: now. Pass the same value to every job of one run. */
     timestamp?: string,
+    /** Source revision for tags and labels; default: "dev". */
     revision?: string,
   ) {
     this.source = source;
@@ -46,7 +47,18 @@ export class PgImages {
    * Example usage: dagger call plan --format json --pg 17
    */
   @func()
-  async plan(format = "table", image: string[] = [], pg: number[] = [], distro: string[] = [], flavour: string[] = []): Promise<string> {
+  async plan(
+    /** table (for people) or json (for CI fan-out). */
+    format = "table",
+    /** Only these images (ids in matrix.yaml). */
+    image: string[] = [],
+    /** Only these PostgreSQL majors. */
+    pg: number[] = [],
+    /** Only these Debian releases. */
+    distro: string[] = [],
+    /** Only these operand flavours. */
+    flavour: string[] = [],
+  ): Promise<string> {
     return (await this.pipeline()).planText(format, { image, pg, distro, flavour });
   }
 
@@ -56,7 +68,10 @@ export class PgImages {
    * Example usage: dagger call build --target minimal-17-trixie terminal
    */
   @func()
-  async build(target: string): Promise<Container> {
+  async build(
+    /** A target id from the plan, e.g. minimal-17-trixie. */
+    target: string,
+  ): Promise<Container> {
     return (await this.pipeline()).build(target);
   }
 
@@ -66,7 +81,10 @@ export class PgImages {
    * Example usage: dagger call dockerfile --target standard-18-bookworm
    */
   @func()
-  async dockerfile(target: string): Promise<string> {
+  async dockerfile(
+    /** A target id from the plan, e.g. standard-18-bookworm. */
+    target: string,
+  ): Promise<string> {
     return (await this.pipeline()).dockerfile(target);
   }
 
@@ -77,7 +95,16 @@ export class PgImages {
    * Example usage: dagger call build-all --pg 17 export --path ./out
    */
   @func()
-  async buildAll(image: string[] = [], pg: number[] = [], distro: string[] = [], flavour: string[] = []): Promise<Directory> {
+  async buildAll(
+    /** Only these images (ids in matrix.yaml). */
+    image: string[] = [],
+    /** Only these PostgreSQL majors. */
+    pg: number[] = [],
+    /** Only these Debian releases. */
+    distro: string[] = [],
+    /** Only these operand flavours. */
+    flavour: string[] = [],
+  ): Promise<Directory> {
     return (await this.pipeline()).buildAll({ image, pg, distro, flavour });
   }
 
@@ -91,13 +118,21 @@ export class PgImages {
    */
   @func()
   async publish(
+    /** Promote the tested digests to the release repository and move the aliases. */
     release = false,
+    /** Registry user name. */
     username?: string,
+    /** Registry password or token, e.g. env:GHCR_TOKEN. */
     password?: Secret,
+    /** Only these images (ids in matrix.yaml). */
     image: string[] = [],
+    /** Only these PostgreSQL majors. */
     pg: number[] = [],
+    /** Only these Debian releases. */
     distro: string[] = [],
+    /** Only these operand flavours. */
     flavour: string[] = [],
+    /** Use a throwaway registry inside the engine even when registries are given. */
     ephemeral = false,
   ): Promise<Directory> {
     const p = await this.pipeline();
@@ -110,7 +145,16 @@ export class PgImages {
    * Example usage: dagger call retention --days 14 --dry-run=false --username me --password env:TOKEN
    */
   @func()
-  async retention(days = 14, dryRun = true, username?: string, password?: Secret): Promise<string> {
+  async retention(
+    /** Dev tags older than this many days go. */
+    days = 14,
+    /** Only list what would be deleted. */
+    dryRun = true,
+    /** Registry user name. */
+    username?: string,
+    /** Registry password or token. */
+    password?: Secret,
+  ): Promise<string> {
     return (await this.pipeline()).retention(days, dryRun, username && password ? { username, password } : undefined);
   }
 
