@@ -11,7 +11,7 @@ import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./
 
 interface Summary {
   timestamp: string;
-  targets: Record<string, { status: string; digest?: string; reason?: string; published?: string[]; checks: { name: string; ok: boolean }[]; sbom?: { spdx: string } }>;
+  targets: Record<string, { status: string; digest?: string; reason?: string; gate?: string; published?: string[]; checks: { name: string; ok: boolean }[]; sbom?: { spdx: string } }>;
 }
 
 const runId = `e2e${Date.now().toString(36)}`;
@@ -123,11 +123,26 @@ describe("the chain on a real engine", () => {
     expect(await tagsIn(prefix)).toEqual(before);
   });
 
+  it("a changed image is released over the current one: the gate compares both, the notes list the diff", async () => {
+    const changedPath = join(".pg-images", runId, "changed.yaml");
+    writeFileSync(join(REPO, changedPath), readFileSync(join(REPO, matrixPath), "utf8").replace('packages: { locales-all: "" }', 'packages: { locales-all: "", less: "" }'));
+    const T4 = "202611230400";
+    const r = await call("changed", ["publish", "--release", "--matrix", changedPath, "--timestamp", T4, ...registryArgs]);
+    expect(statuses(r.summary)).toEqual({ "extbuilder-15-bookworm": "unchanged", "exttester-15-bookworm": "unchanged", "minimal-15-bookworm": "unchanged", "standard-15-bookworm": "passed" });
+    const standard = r.summary.targets["standard-15-bookworm"]!;
+    expect(standard.gate).toBe("candidate passes every check");
+    expect(await manifestDigest(`${prefix}/postgresql:15-standard-bookworm`)).toBe(standard.digest);
+    expect(standard.digest).not.toBe(tested["standard-15-bookworm"]);
+    const notes = readFileSync(join(work, "out/changed/notes/standard-15-bookworm.md"), "utf8");
+    expect(notes).toContain(`Compared with ${prefix}/postgresql@${tested["standard-15-bookworm"]}.`);
+    expect(notes).toMatch(/### Added \(\d+\)\n(- .*\n)*- less /);
+  });
+
   it("retention deletes old dev tags only, and only when asked", async () => {
     const before = await tagsIn(prefix);
     const dry = spawnSync("node", ["dist/bin/pg-images-local.js", "retention", "--days", "0", "--matrix", matrixPath, ...registryArgs], { cwd: REPO, encoding: "utf8" });
     expect(dry.status).toBe(0);
-    const devTags = Object.entries(before).flatMap(([repo, tags]) => tags.filter((t) => /dev2026|202611230[123]00-/.test(t) && repo.includes("/testing")).map((t) => `127.0.0.1:5000/${repo}:${t}`));
+    const devTags = Object.entries(before).flatMap(([repo, tags]) => tags.filter((t) => !t.endsWith(".sbom") && repo.includes("/testing")).map((t) => `127.0.0.1:5000/${repo}:${t}`));
     expect(devTags.length).toBeGreaterThan(0);
     expect(dry.stdout.trim().split("\n").sort()).toEqual(devTags.map((r) => `would delete ${r}`).sort());
     expect(await tagsIn(prefix)).toEqual(before);
