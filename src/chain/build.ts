@@ -3,6 +3,7 @@
 import { dag, type Container, type Directory, type File } from "@dagger.io/dagger";
 import type { Matrix } from "../matrix/schema.js";
 import { table } from "../plan/format.js";
+import { findTarget } from "../plan/graph.js";
 import type { Plan, PlannedTarget } from "../plan/types.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import type { Recipe } from "../recipes/types.js";
@@ -33,9 +34,7 @@ export class Builder {
   }
 
   target(id: string): PlannedTarget {
-    const t = this.plan.targets.find((x) => x.id === id);
-    if (!t) throw new Error(`no target "${id}" in the plan; targets: ${this.plan.targets.map((x) => x.id).join(", ")}`);
-    return t;
+    return findTarget(this.plan, id);
   }
 
   recipe(id: string): Recipe {

@@ -1,19 +1,19 @@
 // The engine side: loads the matrix from the module's source directory and runs the chain.
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
+import { dirname, join } from "node:path";
+import { parseMatrix } from "../matrix/load.js";
+import type { Matrix } from "../matrix/schema.js";
+import { planJson, planTable } from "../plan/format.js";
+import { planFromText } from "../plan/fromText.js";
+import { findTarget } from "../plan/graph.js";
+import { defaultTags, placeholderValues, utcMinute } from "../plan/tags.js";
+import type { Filters, Plan, RunInputs } from "../plan/types.js";
+import { filesNeeded, type RecipeContext } from "../recipes/index.js";
+import { expiredTags, templatePattern } from "../release/retention.js";
+import { dockerfileFor } from "../render/dockerfile.js";
 import { Builder, reportDirectory } from "./build.js";
 import { Publisher } from "./publish.js";
 import { EPHEMERAL_HOST, RegistryClient, type RegistryAuth } from "./registry.js";
-import { defaultTags } from "../plan/tags.js";
-import { expiredTags, templatePattern } from "../release/retention.js";
-import { dirname, join } from "node:path";
-import { planFromText } from "../plan/fromText.js";
-import { planJson, planTable } from "../plan/format.js";
-import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
-import type { Matrix } from "../matrix/schema.js";
-import { filesNeeded, type RecipeContext } from "../recipes/index.js";
-import { dockerfileFor } from "../render/dockerfile.js";
-import { parseMatrix } from "../matrix/load.js";
-import { utcMinute } from "../plan/tags.js";
 
 export interface PipelineOptions {
   source: Directory;
@@ -24,7 +24,6 @@ export interface PipelineOptions {
   /** pg-images's own tree, for smoke-test fixtures. */
   fixtures: Directory;
 }
-
 
 export interface PublishOptions {
   release: boolean;
@@ -71,15 +70,9 @@ export class Pipeline {
     return { pgdg: matrix.pgdg, files: this.files };
   }
 
-  target(plan: Plan, id: string): PlannedTarget {
-    const t = plan.targets.find((x) => x.id === id);
-    if (!t) throw new Error(`no target "${id}" in the plan; targets: ${plan.targets.map((x) => x.id).join(", ")}`);
-    return t;
-  }
-
   dockerfile(id: string): string {
     const { matrix, plan } = this.plan();
-    return dockerfileFor(plan, this.target(plan, id).id, this.recipeContext(matrix));
+    return dockerfileFor(plan, findTarget(plan, id).id, this.recipeContext(matrix));
   }
 
   /** One target's image, lazily (the engine builds it when something asks for a result). */
@@ -131,7 +124,7 @@ export class Pipeline {
       const tags = await registry.listTags(repo);
       const expired = new Set<string>();
       for (const t of plan.targets.filter((x) => x.repository.testing === repo)) {
-        const values = { image: t.image, major: t.postgres.length === 1 ? String(t.postgres[0]!.major) : undefined, version: t.postgres.length === 1 ? t.postgres[0]!.version.replace("~", "-") : undefined, versions: t.postgres.map((p) => p.version.replace("~", "-")).join("-"), distro: t.distro, flavour: t.flavour, revision: plan.inputs.revision };
+        const values = placeholderValues({ image: t.image, postgres: t.postgres, distro: t.distro, flavour: t.flavour, ...plan.inputs });
         const pattern = templatePattern(templates.get(t.image)!.testing, values);
         if (pattern) for (const tag of expiredTags(tags, pattern, new Date(), days)) expired.add(tag);
       }

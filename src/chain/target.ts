@@ -1,7 +1,6 @@
 // One target through the chain: build → smoke → SBOM. Results, not exceptions: one target
 // failing never hides the others' results.
 import { dag, ExecError, type Container, type File } from "@dagger.io/dagger";
-import type { PlannedTarget } from "../plan/types.js";
 import type { CheckResult } from "../release/decisions.js";
 import type { Recipe } from "../recipes/types.js";
 import { mountDirectory, type DaggerContext } from "../render/dagger.js";
@@ -90,8 +89,4 @@ export interface TargetResult {
   /** Filled by publish. */
   published?: string[];
   gate?: string;
-}
-
-export function planned(t: PlannedTarget): Pick<TargetResult, "id" | "inputKey"> {
-  return { id: t.id, inputKey: t.inputKey };
 }

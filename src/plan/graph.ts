@@ -1,5 +1,5 @@
 // Dependency order and filters over targets.
-import type { Filters, Target } from "./types.js";
+import type { Filters, Plan, PlannedTarget, Target } from "./types.js";
 
 /**
  * Targets ordered so each comes after the one it is built from; ties broken by id, so the same
@@ -33,4 +33,11 @@ export function selectTargets(targets: readonly Target[], f: Filters): { picked:
     for (let t = byId.get(id); t; t = t.from ? byId.get(t.from) : undefined) needed.add(t.id);
   }
   return { picked, needed };
+}
+
+/** A planned target by id; the error lists the ids there are. */
+export function findTarget(plan: Plan, id: string): PlannedTarget {
+  const t = plan.targets.find((x) => x.id === id);
+  if (!t) throw new Error(`no target "${id}" in the plan; targets: ${plan.targets.map((x) => x.id).join(", ")}`);
+  return t;
 }

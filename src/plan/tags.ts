@@ -43,7 +43,13 @@ export function renderTags(t: TagTemplates, v: TagValues, preview: boolean): Tag
 const tagVersion = (p: PgVersion) => p.version.replace("~", "-");
 
 export function renderTag(template: string, v: TagValues): string {
-  const values: Record<string, string | undefined> = {
+  const values = placeholderValues(v);
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
+}
+
+/** What each placeholder stands for; undefined where the target has no such value. */
+export function placeholderValues(v: TagValues): Record<string, string | undefined> {
+  return {
     image: v.image,
     major: v.postgres.length === 1 ? String(v.postgres[0]!.major) : undefined,
     version: v.postgres.length === 1 ? tagVersion(v.postgres[0]!) : undefined,
@@ -53,7 +59,6 @@ export function renderTag(template: string, v: TagValues): string {
     timestamp: v.timestamp,
     revision: v.revision,
   };
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
 }
 
 /** OCI distribution spec tag grammar. */

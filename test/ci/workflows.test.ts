@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { introspect, kebab } from "../helpers/introspect.js";
 
 const read = (path: string) => readFileSync(path, "utf8");
 const github = parse(read(".github/workflows/images.yml"));
@@ -15,15 +16,10 @@ const gitlab = parse(read(".gitlab-ci.yml"));
 const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
 const PLAN = "test/fixtures/ci/plan.json";
 
-// The functions src/index.ts registers, as the CLI spells them, with their arguments.
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const registered = new Map(
-  [...read("src/index.ts").matchAll(/@func\(\)\s+async (\w+)\(([^)]*)\)/g)].map(([, name, params]) => [
-    kebab(name!),
-    params!.split(",").map((p) => p.trim().match(/^(\w+)/)?.[1]).filter((p): p is string => p !== undefined).map(kebab),
-  ]),
-);
-const MODULE_ARGS = ["--matrix", "--registry", "--testing-registry", "--timestamp", "--revision"];
+// The functions the module registers (the SDK's introspector), as the CLI spells them.
+const { constructor: moduleConstructor, functions } = introspect();
+const registered = new Map(Object.values(functions).map((f) => [kebab(f.name), Object.keys(f.arguments).map(kebab)]));
+const MODULE_ARGS = Object.keys(moduleConstructor.arguments).filter((a) => a !== "source").map((a) => `--${kebab(a)}`);
 const BOOLEAN_ARGS = ["--release", "--ephemeral"];
 
 interface Call { module: Record<string, string>; fn: string; args: string[]; chain: string[] }

@@ -1,26 +1,13 @@
 // The SDK's own introspector, in dry-run mode, reads src/ the way the engine does when it loads
 // the module: this proves what `dagger call` will offer without an engine.
-import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { introspect, type Fn } from "../helpers/introspect.js";
 
-const sdk = "node_modules/@dagger.io/dagger/dist/src";
-interface Fn { name: string; description: string; arguments: Record<string, { type: { kind: string }; defaultValue?: unknown; isOptional: boolean }> }
 let functions: Record<string, Fn>;
 
 beforeAll(() => {
-  // The introspector skips .d.ts files; give it the client types as a .ts file.
-  const client = join(mkdtempSync(join(tmpdir(), "pg-images-introspect-")), "client.gen.ts");
-  copyFileSync(join(sdk, "api/client.gen.d.ts"), client);
-  const out = execFileSync("node", [join(sdk, "module/entrypoint/introspection_entrypoint.js"), "pg-images", "./src", client], {
-    env: { ...process.env, DRY_RUN: "1" },
-    encoding: "utf8",
-  });
-  functions = JSON.parse(out).objects.PgImages.methods;
+  functions = introspect().functions;
 }, 60_000);
-
 describe("module registration", () => {
   it.each(["plan", "build", "buildAll", "publish", "dockerfile", "retention"])("registers %s with a usage example", (name) => {
     expect(functions[name]).toBeDefined();
