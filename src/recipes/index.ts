@@ -1,5 +1,5 @@
 // One recipe per image kind; this picks it for a target.
-import type { Matrix } from "../matrix/schema.js";
+import type { ImageKind, Matrix } from "../matrix/schema.js";
 import type { Target } from "../plan/types.js";
 import { extbuilderRecipe } from "./extbuilder.js";
 import { exttesterRecipe } from "./exttester.js";
@@ -16,23 +16,18 @@ export interface RecipeContext {
   files: ReadonlyMap<string, string>;
 }
 
+const RECIPES: Record<ImageKind, (target: Target, ctx: RecipeContext) => Recipe> = {
+  operand: operandRecipe,
+  extbuilder: extbuilderRecipe,
+  exttester: exttesterRecipe,
+  failtester: failtesterRecipe,
+  pgupgradetester: pgupgradetesterRecipe,
+  extupgradetester: extupgradetesterRecipe,
+  stylechecker: stylecheckerRecipe,
+};
+
 export function recipeFor(target: Target, ctx: RecipeContext): Recipe {
-  switch (target.kind) {
-    case "operand":
-      return operandRecipe(target, ctx);
-    case "extbuilder":
-      return extbuilderRecipe(target, ctx);
-    case "exttester":
-      return exttesterRecipe(target);
-    case "failtester":
-      return failtesterRecipe(target, ctx);
-    case "pgupgradetester":
-      return pgupgradetesterRecipe(target, ctx);
-    case "extupgradetester":
-      return extupgradetesterRecipe(target);
-    case "stylechecker":
-      return stylecheckerRecipe(target);
-  }
+  return RECIPES[target.kind](target, ctx);
 }
 
 /** Paths of files (relative to the matrix) whose text recipes embed, so the shell can read them. */
