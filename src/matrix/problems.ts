@@ -37,7 +37,11 @@ export class MatrixError extends Error {
   }
 }
 
+/** Problems with call-time inputs (flags) rather than the file carry this first path segment. */
+export const INPUT = "(input)";
+
 export function formatProblem(file: string, p: Problem & { position?: Position }): string {
+  if (p.path[0] === INPUT) return `--${String(p.path[1])}: ${p.message}`;
   const where = p.position ? `${file}:${p.position.line}:${p.position.col}` : file;
   const path = formatPath(p.path);
   return `${where} ${path === "" ? "(top)" : path}: ${p.message}`;

@@ -147,11 +147,14 @@ export const ImageConfig = z.strictObject({
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
+/** A registry host with an optional path: ghcr.io/acme, 127.0.0.1:5000/pg. */
+export const repositoryPrefix = z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)*$/, "a registry host with an optional path, such as ghcr.io/acme");
+
 const Registry = z.strictObject({
   /** Repository prefix for released images: ghcr.io/acme. */
-  release: z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)*$/, "a registry host with an optional path"),
+  release: repositoryPrefix,
   /** Repository prefix for unreleased images. */
-  testing: z.string().regex(/^[a-z0-9.:-]+(\/[a-z0-9._-]+)*$/, "a registry host with an optional path"),
+  testing: repositoryPrefix,
 });
 
 const Tools = z.strictObject({

@@ -1,7 +1,7 @@
 // The whole pure pipeline, text to plan, for the two shells (the Dagger module and the CLI).
 import { locator, parseMatrix } from "../matrix/load.js";
-import { MatrixError } from "../matrix/problems.js";
-import type { Matrix } from "../matrix/schema.js";
+import { INPUT, MatrixError } from "../matrix/problems.js";
+import { repositoryPrefix, type Matrix } from "../matrix/schema.js";
 import { makePlan } from "./index.js";
 import type { Filters, Plan, RunInputs } from "./types.js";
 
@@ -18,6 +18,12 @@ export interface PlanOptions {
 export function planFromText(text: string, file: string, opts: PlanOptions): { matrix: Matrix; plan: Plan } {
   const parsed = parseMatrix(text);
   if (!parsed.ok) throw new MatrixError(file, parsed.problems);
+  const overrideProblems = Object.entries(opts.registry ?? {}).flatMap(([key, value]) =>
+    value && !repositoryPrefix.safeParse(value).success
+      ? [{ path: [INPUT, key === "release" ? "registry" : "testing-registry"], message: `found "${value}", expected a registry host with an optional path, such as ghcr.io/acme` }]
+      : [],
+  );
+  if (overrideProblems.length > 0) throw new MatrixError(file, overrideProblems);
   const matrix = withRegistry(parsed.matrix, opts.registry);
   const result = makePlan(matrix, opts.inputs, opts.filters, opts.files);
   if (!result.ok) {

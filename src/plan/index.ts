@@ -1,5 +1,5 @@
 // Matrix + run inputs → the plan: targets in build order with tags, keys and annotations.
-import type { Problem } from "../matrix/problems.js";
+import { INPUT, type Problem } from "../matrix/problems.js";
 import type { Matrix } from "../matrix/schema.js";
 import { inputKey } from "../recipes/key.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
@@ -39,9 +39,9 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
 function checkInputs(inputs: RunInputs): Problem[] {
   const problems: Problem[] = [];
   const ts = timestampProblem(inputs.timestamp);
-  if (ts) problems.push({ path: ["(input)", "timestamp"], message: ts });
+  if (ts) problems.push({ path: [INPUT, "timestamp"], message: ts });
   if (!/^[0-9A-Za-z._-]{1,40}$/.test(inputs.revision)) {
-    problems.push({ path: ["(input)", "revision"], message: `revision "${inputs.revision}" must be 1–40 of [0-9A-Za-z._-]` });
+    problems.push({ path: [INPUT, "revision"], message: `revision "${inputs.revision}" must be 1–40 of [0-9A-Za-z._-]` });
   }
   return problems;
 }

@@ -140,6 +140,8 @@ describe("plan command", () => {
     [["validate", "--matrix", "nope.yaml"], 1, "cannot read nope.yaml: no such file"],
     [["dockerfile", "--target", "nope"], 2, '--target "nope" is not in the plan'],
     [["plan", "--timestamp", "yesterday"], 1, 'timestamp "yesterday" is not YYYYMMDDhhmm'],
+    [["plan", "--registry", "GHCR.io/Acme"], 1, '--registry: found "GHCR.io/Acme", expected a registry host with an optional path'],
+    [["plan", "--testing-registry", "https://ghcr.io/x"], 1, '--testing-registry: found "https://ghcr.io/x"'],
   ])("%j exits %i", async (args, code, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(code);
