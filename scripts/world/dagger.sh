@@ -48,6 +48,7 @@ prepare_source() {
   log "preparing dagger $DAGGER_VERSION source in $src"
   dir=$(mod_dir "github.com/dagger/dagger@$DAGGER_VERSION")
   rm -rf "$src" "$src.tmp"
+  mkdir -p "$(dirname "$src")"
   cp -r "$dir" "$src.tmp" && chmod -R u+w "$src.tmp"
 
   # sdk/go is published as its own module, dagger.io/dagger, at the same version.
