@@ -31,7 +31,7 @@ export function extupgradetesterRecipe(target: Target): Recipe {
     id: `${ext.name}-${v.version}-pg${pg.major}`.toLowerCase().replace(/[^a-z0-9._-]/g, "-"),
     base: { target: target.from! },
     steps: [
-      ...(remote ? [] : [{ op: "copy" as const, source: { context: ext.repository }, to: SOURCE_AT }]),
+      ...(remote ? [] : [{ op: "copy" as const, source: { context: ext.repository }, what: "directory" as const, to: SOURCE_AT }]),
       { op: "run" as const, script: buildTarball(remote ?? `file://${SOURCE_AT}`, v.ref, tarballName(pg.major, ext.name, v.version)) },
     ],
     output: "/out",
@@ -40,6 +40,7 @@ export function extupgradetesterRecipe(target: Target): Recipe {
     ...artifacts.map((a, i): Step => ({
       op: "copy",
       source: { artifact: a.id, path: `/out/${tarballName(pg.major, ext.name, ext.versions[i]!.version)}` },
+      what: "file",
       to: `${EXT_UPGRADE_DIR}/`,
     })),
     { op: "env", name: "PG_IMAGES_EXT_UPGRADE_DIR", value: EXT_UPGRADE_DIR },

@@ -25,7 +25,7 @@ export function failtesterRecipe(target: Target, ctx: RecipeContext): Recipe {
     artifacts: [],
     steps: [
       { op: "run", script: aptInstall(FAILTESTER_PACKAGES) },
-      { op: "copy", source: { context: path }, to: `${FAILTESTER_DIR}/requirements.txt` },
+      { op: "copy", source: { context: path }, what: "file", to: `${FAILTESTER_DIR}/requirements.txt` },
       {
         op: "run",
         script: [

@@ -14,7 +14,8 @@ export type Step =
   | { op: "run"; script: string }
   | { op: "user"; user: string }
   | { op: "workdir"; path: string }
-  | { op: "copy"; source: Source; to: string }
+  /** A file, or a directory's contents; `to` ending in "/" puts a file into that directory. */
+  | { op: "copy"; source: Source; what: "file" | "directory"; to: string }
   /** [] removes any entrypoint the base image had. */
   | { op: "entrypoint"; args: string[] }
   | { op: "cmd"; args: string[] };

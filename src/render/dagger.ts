@@ -21,8 +21,10 @@ export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Rec
 
 /** An artifact's output directory; the engine caches it by its inputs, so it is built once. */
 export function renderArtifact(a: Artifact, ctx: DaggerContext): Directory {
-  return applySteps(baseContainer(a.base, ctx), a.steps, ctx, new Map()).directory(a.output);
+  return applySteps(baseContainer(a.base, ctx), a.steps, ctx, new Map()).directory("/");
 }
+
+const relative = (path: string) => path.replace(/^\/+/, "");
 
 export function mountDirectory(m: Mount, ctx: DaggerContext): Directory {
   return "context" in m ? ctx.context.directory(m.context) : ctx.fixtures.directory(m.fixture);
@@ -45,8 +47,11 @@ function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext
         return c.withWorkdir(step.path);
       case "copy": {
         const s = step.source;
-        const dir = "context" in s ? ctx.context.directory(s.context) : artifacts.get(s.artifact)!.directory(s.path);
-        return c.withDirectory(step.to, dir);
+        // An artifact's output is a directory; paths in it are absolute in the artifact's image.
+        const [root, path] = "context" in s ? [ctx.context, s.context] : [artifacts.get(s.artifact)!, relative(s.path)];
+        if (step.what === "directory") return c.withDirectory(step.to, root.directory(path));
+        const to = step.to.endsWith("/") ? step.to + path.split("/").pop()! : step.to;
+        return c.withFile(to, root.file(path));
       }
       case "entrypoint":
         return step.args.length === 0 ? c.withoutEntrypoint() : c.withEntrypoint(step.args);

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
+import { makeContext, REPO, resolveMatrix, TEMPLATE, useWorldEngine, WORLD } from "../../scripts/world/world.js";
 import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./registry.js";
 
 interface Summary {
@@ -71,6 +71,20 @@ function dagerEnv(): Record<string, string> {
       .filter(([k]) => /^(_EXPERIMENTAL_DAGGER|DAGGER_|DO_NOT_TRACK|DOCKER_HOST|PATH$)/.test(k)),
   );
 }
+
+describe("every image kind through the Dagger renderer", () => {
+  it("builds and passes its smoke checks on the engine (the image tests' matrix)", async () => {
+    const dir = join(work, "all-kinds");
+    makeContext(dir, (await resolveMatrix(readFileSync(TEMPLATE, "utf8"))).text);
+    const { code, summary } = await call("all-kinds", ["build-all", "--matrix", join(".pg-images", runId, "all-kinds", "matrix.yaml")]);
+    expect(Object.keys(summary.targets).sort()).toEqual([
+      "extbuilder-15-bookworm", "exttester-15-bookworm", "extupgradetester-15-bookworm", "failtester-15-bookworm", "full-15-bookworm",
+      "minimal-15-bookworm", "minimal-17-trixie", "pgupgradetester-bookworm", "standard-15-bookworm", "stylechecker",
+    ]);
+    expect(Object.entries(summary.targets).filter(([, t]) => t.status !== "passed")).toEqual([]);
+    expect(code).toBe(0);
+  });
+});
 
 describe("the chain on a real engine", () => {
   const T1 = "202611230100";

@@ -91,7 +91,7 @@ describe("test images", () => {
 
   it("failtester installs the requirements with hashes, checked against the planned text", () => {
     const r = recipeFor(target("failtester-17-bookworm"), ctx);
-    expect(r.steps).toContainEqual({ op: "copy", source: { context: "images/failtester/requirements.txt" }, to: "/opt/pg-images/failtester/requirements.txt" });
+    expect(r.steps).toContainEqual({ op: "copy", source: { context: "images/failtester/requirements.txt" }, what: "file", to: "/opt/pg-images/failtester/requirements.txt" });
     const run = runScripts(r).find((s) => s.includes("pip install"))!;
     expect(run).toMatch(/^echo "[0-9a-f]{64}  \/opt\/pg-images\/failtester\/requirements.txt" \| sha256sum -c --quiet$/m);
     expect(run).toContain("pip install --no-cache-dir --require-hashes -r /opt/pg-images/failtester/requirements.txt");
@@ -104,8 +104,8 @@ describe("test images", () => {
       ["citus-13.0.3-pg16", { target: "extbuilder-16-bookworm" }],
     ]);
     expect(r.steps.filter((s) => s.op === "copy")).toEqual([
-      { op: "copy", source: { artifact: "citus-12.1.6-pg16", path: "/out/install-pg16-citus12.1.6.tar" }, to: "/opt/pg-images/ext-upgrade/" },
-      { op: "copy", source: { artifact: "citus-13.0.3-pg16", path: "/out/install-pg16-citus13.0.3.tar" }, to: "/opt/pg-images/ext-upgrade/" },
+      { op: "copy", source: { artifact: "citus-12.1.6-pg16", path: "/out/install-pg16-citus12.1.6.tar" }, what: "file", to: "/opt/pg-images/ext-upgrade/" },
+      { op: "copy", source: { artifact: "citus-13.0.3-pg16", path: "/out/install-pg16-citus13.0.3.tar" }, what: "file", to: "/opt/pg-images/ext-upgrade/" },
     ]);
     expect(runScripts(r)[0]).toContain("clone -q --depth 1 --branch v12.1.6 https://github.com/citusdata/citus.git /build/src");
   });
@@ -113,7 +113,7 @@ describe("test images", () => {
   it("extupgradetester copies a repository given as a path from the context", () => {
     const t = { ...target("extupgradetester-16-bookworm"), extension: { name: "greeter", repository: "ext-repo", versions: [{ version: "1.0", ref: "v1.0" }] } };
     const r = recipeFor(t, ctx);
-    expect(r.artifacts[0]!.steps[0]).toEqual({ op: "copy", source: { context: "ext-repo" }, to: "/src/repository" });
+    expect(r.artifacts[0]!.steps[0]).toEqual({ op: "copy", source: { context: "ext-repo" }, what: "directory", to: "/src/repository" });
     expect(r.smoke[1]!.mounts).toEqual([{ context: "ext-repo", at: "/mnt/repository" }]);
   });
 });
