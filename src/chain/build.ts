@@ -4,11 +4,12 @@ import { dag, type Container, type Directory, type File } from "@dagger.io/dagge
 import type { Matrix } from "../matrix/schema.js";
 import { table } from "../plan/format.js";
 import { findTarget } from "../plan/graph.js";
+import { targetRefs } from "../plan/tags.js";
 import type { Plan, PlannedTarget } from "../plan/types.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import type { Recipe } from "../recipes/types.js";
 import { renderImage, type DaggerContext } from "../render/dagger.js";
-import { failure, sbom, smoke, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
+import { failure, sbom, secondsSince, smoke, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
 
 export interface Built {
   target: PlannedTarget;
@@ -74,7 +75,7 @@ export class Builder {
     const result = (rest: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({
       id: t.id,
       inputKey: t.inputKey,
-      seconds: Math.round((Date.now() - start) / 100) / 10,
+      seconds: secondsSince(start),
       ...rest,
     });
     let digest: string;
@@ -120,8 +121,8 @@ export function summaryJson(plan: Plan, results: readonly TargetResult[]): strin
   const targets = Object.fromEntries(
     results.map((r) => {
       const t = byId.get(r.id)!;
-      const tags = { testing: `${t.repository.testing}:${t.tags.testing}`, release: `${t.repository.release}:${t.tags.release}`, aliases: t.tags.aliases };
-      return [r.id, { ...r, tags }];
+      const { testing, release } = targetRefs(t);
+      return [r.id, { ...r, tags: { testing, release, aliases: t.tags.aliases } }];
     }),
   );
   return JSON.stringify({ timestamp: plan.inputs.timestamp, revision: plan.inputs.revision, targets }, null, 2) + "\n";

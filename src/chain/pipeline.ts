@@ -6,7 +6,7 @@ import type { Matrix } from "../matrix/schema.js";
 import { planJson, planTable } from "../plan/format.js";
 import { planFromText } from "../plan/fromText.js";
 import { findTarget } from "../plan/graph.js";
-import { defaultTags, placeholderValues, utcMinute } from "../plan/tags.js";
+import { defaultTags, placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
 import { expiredTags, templatePattern } from "../release/retention.js";
@@ -104,7 +104,7 @@ export class Pipeline {
       return reportDirectory(planned.plan, out.results, out.sboms, out.files);
     }
     // Unreadable counts as missing: publishing it reports the registry's error for that target.
-    const present = await Promise.all(targets.map((t) => registry.digest(`${t.repository.testing}:${t.tags.testing}`).catch(() => undefined)));
+    const present = await Promise.all(targets.map((t) => registry.digest(targetRefs(t).testing).catch(() => undefined)));
     const missing = targets.filter((_, i) => !present[i]);
     const first = missing.length > 0 ? await publisher.publishTesting(missing) : undefined;
     const out = await publisher.promote(targets);

@@ -4,13 +4,14 @@
 // alias on an untested digest, and a re-run converges.
 import { dag, type File } from "@dagger.io/dagger";
 import { KEYS } from "../plan/metadata.js";
+import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
 import { imageCatalogs, type CatalogEntry } from "../release/catalog.js";
 import { decideGate, decideSkip, decideUniqueTag } from "../release/decisions.js";
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
 import type { Builder, Built } from "./build.js";
 import type { RegistryClient } from "./registry.js";
-import { failure, smoke, type Sbom, type TargetResult } from "./target.js";
+import { failure, secondsSince, smoke, type Sbom, type TargetResult } from "./target.js";
 
 /** SBOMs are published as a sibling image tagged after the image digest (cosign's scheme). */
 export const sbomTag = (digest: string) => `${digest.replace(":", "-")}.sbom`;
@@ -31,7 +32,7 @@ export class Publisher {
 
   /** The first alias decides "unchanged": it is the tag users follow. */
   private async unchanged(t: PlannedTarget): Promise<TargetResult | undefined> {
-    const alias = t.tags.aliases[0] ? `${t.repository.release}:${t.tags.aliases[0]}` : undefined;
+    const alias = targetRefs(t).aliases[0];
     const held = alias ? (await this.registry.labels(alias))?.[KEYS.inputKey] : undefined;
     const decision = decideSkip(t.inputKey, alias, held);
     if (!decision.skip) return undefined;
@@ -50,7 +51,7 @@ export class Publisher {
           if (built.sbom) sboms.set(t.id, built.sbom);
           if (built.result.status !== "passed") return { ...built.result, published: [] };
           if (!t.push) return { ...built.result, published: [], reason: "push: false" };
-          const ref = `${t.repository.testing}:${t.tags.testing}`;
+          const ref = targetRefs(t).testing;
           const tarball = built.tarball;
           const published = await this.pushUnique(ref, built.result.digest!, () => this.registry.push(tarball, ref));
           await this.pushSbom(t.repository.testing, built.result.digest!, built.sbom!.spdx);
@@ -70,7 +71,7 @@ export class Publisher {
     const results = await Promise.all(
       targets.map(async (t): Promise<TargetResult> => {
         const start = Date.now();
-        const done = (r: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({ id: t.id, inputKey: t.inputKey, seconds: Math.round((Date.now() - start) / 100) / 10, ...r });
+        const done = (r: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({ id: t.id, inputKey: t.inputKey, seconds: secondsSince(start), ...r });
         try {
           const skipped = await this.unchanged(t);
           if (skipped) return skipped;
@@ -88,7 +89,8 @@ export class Publisher {
   }
 
   private async promoteOne(t: PlannedTarget, notes: Record<string, string>): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: CatalogEntry }> {
-    const testing = `${t.repository.testing}:${t.tags.testing}`;
+    const refs = targetRefs(t);
+    const testing = refs.testing;
     const digest = await this.registry.digest(testing);
     if (!digest) throw new Error(`${testing} does not exist: run publish (without --release) with the same --timestamp first`);
     const labels = await this.registry.labels(`${t.repository.testing}@${digest}`);
@@ -98,13 +100,13 @@ export class Publisher {
     // Test exactly the digest that will be released, and what the first alias points to now.
     const recipe = this.builder.recipe(t.id);
     const candidate = dag.container().import_(this.registry.pull(`${t.repository.testing}@${digest}`));
-    const aliasRef = t.tags.aliases[0] ? `${t.repository.release}:${t.tags.aliases[0]}` : undefined;
+    const aliasRef = refs.aliases[0];
     const currentDigest = aliasRef ? await this.registry.digest(aliasRef) : undefined;
     const current = currentDigest ? dag.container().import_(this.registry.pull(`${t.repository.release}@${currentDigest}`)) : undefined;
     const [checks, currentChecks] = await Promise.all([smoke(candidate, recipe, this.builder.ctx), current ? smoke(current, recipe, this.builder.ctx) : undefined]);
     const gate = decideGate(checks, currentChecks);
 
-    const release = `${t.repository.release}:${t.tags.release}`;
+    const release = refs.release;
     const published = await this.pushUnique(release, digest, () => this.registry.copy(`${t.repository.testing}@${digest}`, release));
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
     notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest);
@@ -118,8 +120,8 @@ export class Publisher {
     }
     const pg = t.postgres[0];
     const entry =
-      t.kind === "operand" && t.flavour && t.distro && pg && t.tags.aliases[0]
-        ? { flavour: t.flavour, distro: t.distro, major: pg.major, preview: pg.preview, image: `${t.repository.release}:${t.tags.aliases[0]}@${digest}` }
+      t.kind === "operand" && t.flavour && t.distro && pg && aliasRef
+        ? { flavour: t.flavour, distro: t.distro, major: pg.major, preview: pg.preview, image: `${aliasRef}@${digest}` }
         : undefined;
     return { result: { status: "passed", digest, checks, published, gate: gate.reason }, ...(entry ? { entry } : {}) };
   }

@@ -66,7 +66,7 @@ export class RegistryClient {
   /** An image as an OCI tarball, to import into the engine for testing exactly that digest. */
   pull(digestRef: string): File {
     const script = `crane pull --format oci ${q(this.addr(digestRef))} /tmp/layout && tar -C /tmp/layout -cf /tmp/image.tar .`;
-    return this.container([digestRef], script).file("/tmp/image.tar");
+    return this.exec(this.container([digestRef]), [digestRef], script).file("/tmp/image.tar");
   }
 
   /** A file from an image's filesystem (an SBOM sibling), or undefined when the image is missing. */
@@ -78,7 +78,7 @@ export class RegistryClient {
 
   private async run(refs: string[], script: string, extra: (c: Container) => Container = (c) => c): Promise<string> {
     try {
-      return await extra(this.container(refs, script, false)).withExec(["sh", "-c", this.prelude(refs) + script]).stdout();
+      return await this.exec(extra(this.container(refs)), refs, script).stdout();
     } catch (e) {
       if (e instanceof ExecError) throw new Error(`registry: ${e.stderr.trim().split("\n").slice(-3).join(" ") || e.message}`);
       throw e;
@@ -86,14 +86,18 @@ export class RegistryClient {
   }
 
   // Registry state changes under the engine's cache: every call is a new exec.
-  private container(refs: string[], script: string, withExec = true): Container {
+  private container(refs: string[]): Container {
     let c = dag.container().from(this.crane).withEnvVariable("PG_IMAGES_CALL", `${Date.now()}-${this.nonce++}`);
     for (const host of new Set(refs.map(hostOf))) {
       const access = this.access(host);
       if (access) c = c.withServiceBinding(access.alias, access.service);
     }
     if (this.auth) c = c.withEnvVariable("REGISTRY_USER", this.auth.username).withSecretVariable("REGISTRY_PASSWORD", this.auth.password);
-    return withExec ? c.withExec(["sh", "-c", this.prelude(refs) + script]) : c;
+    return c;
+  }
+
+  private exec(c: Container, refs: string[], script: string): Container {
+    return c.withExec(["sh", "-c", this.prelude(refs) + script]);
   }
 
   // Log in to every registry the call touches but the throwaway one; the credentials live only

@@ -63,6 +63,11 @@ export async function unpackedSize(image: Container): Promise<number> {
   return Number(out.split(/\s+/)[0]);
 }
 
+/** Seconds since a Date.now() reading, to a tenth, for reports. */
+export function secondsSince(start: number): number {
+  return Math.round((Date.now() - start) / 100) / 10;
+}
+
 /** The end of what a failed step said, for reports. */
 export function failure(e: unknown): string {
   if (e instanceof ExecError) {

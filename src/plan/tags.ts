@@ -1,6 +1,6 @@
 // Tag templates → tags. Defaults follow what users' tooling already parses (see README).
 import type { ImageKind } from "../matrix/schema.js";
-import type { PgVersion, Tags } from "./types.js";
+import type { PgVersion, Tags, Target } from "./types.js";
 
 export interface TagTemplates {
   testing: string;
@@ -91,4 +91,13 @@ export function rfc3339(ts: string): string {
 /** A clock reading → YYYYMMDDhhmm UTC; only shells read the clock and pass the result in. */
 export function utcMinute(d: Date): string {
   return d.toISOString().replace(/[-T:]/g, "").slice(0, 12);
+}
+
+/** A target's full references: its unique testing and release tags, its aliases. */
+export function targetRefs(t: Pick<Target, "repository" | "tags">): { testing: string; release: string; aliases: string[] } {
+  return {
+    testing: `${t.repository.testing}:${t.tags.testing}`,
+    release: `${t.repository.release}:${t.tags.release}`,
+    aliases: t.tags.aliases.map((a) => `${t.repository.release}:${a}`),
+  };
 }
