@@ -6,9 +6,11 @@
 //   pg-images-local publish [--release] [--registry P] [--testing-registry P] [--username U --password-env VAR]
 //   pg-images-local plan [--format json]
 //   pg-images-local retention [--days N] [--delete]     (a dry run unless --delete)
-import { connection, dag, type Directory } from "@dagger.io/dagger";
+import { connection, dag } from "@dagger.io/dagger";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { verdictMessage } from "../src/release/verdict.js";
+import type { Report } from "../src/report.js";
 import { hostSource, LocalPgImages } from "../scripts/world/localModule.js";
 
 const { values: o, positionals } = parseArgs({
@@ -43,7 +45,7 @@ await connection(
     const source = hostSource(resolve(o.source));
     const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision);
     const password = o["password-env"] ? dag.setSecret("registry-password", process.env[o["password-env"]] ?? "") : undefined;
-    let report: Directory;
+    let report: Report;
     switch (fn) {
       case "plan":
         process.stdout.write(await m.plan(o.format, ...filters));
@@ -60,10 +62,11 @@ await connection(
       default:
         throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention`);
     }
-    await report.export(resolve(o.out));
-    reportText = `\n${await report.file("summary.txt").contents()}report: ${resolve(o.out)}\n`;
-    const summary = JSON.parse(await report.file("summary.json").contents()) as { targets: Record<string, { status: string }> };
-    failed = Object.values(summary.targets).some((t) => t.status === "failed" || t.status === "blocked");
+    // The same contract as `dagger call … check`: the report is always written, and any failed
+    // or blocked target makes the exit code non-zero.
+    await report.directory.export(resolve(o.out));
+    failed = report.failed.length > 0;
+    reportText = `\n${failed ? verdictMessage(report) : report.summary}report: ${resolve(o.out)}\n`;
   },
   { LogOutput: process.stderr },
 );

@@ -7,7 +7,11 @@
  */
 import { argument, dag, type Container, type Directory, func, object, type Secret } from "@dagger.io/dagger";
 import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
+import type { Report } from "./report.js";
 
+// Every function is cached for one session only (`cache: "session"`), never across runs: they
+// read the clock (the default timestamp) or a registry, or run smoke tests whose failure may be
+// transient, so a re-run tests and reports again instead of replaying an old report.
 @object()
 export class PgImages {
   // Constructor arguments, kept for the functions below (documented on the constructor).
@@ -46,7 +50,7 @@ export class PgImages {
    *
    * Example usage: dagger call plan --format json --pg 17
    */
-  @func()
+  @func({ cache: "session" })
   async plan(
     /** table (for people) or json (for CI fan-out). */
     format = "table",
@@ -67,7 +71,7 @@ export class PgImages {
    *
    * Example usage: dagger call build --target minimal-17-trixie terminal
    */
-  @func()
+  @func({ cache: "session" })
   async build(
     /** A target id from the plan, e.g. minimal-17-trixie. */
     target: string,
@@ -80,7 +84,7 @@ export class PgImages {
    *
    * Example usage: dagger call dockerfile --target standard-18-bookworm
    */
-  @func()
+  @func({ cache: "session" })
   async dockerfile(
     /** A target id from the plan, e.g. standard-18-bookworm. */
     target: string,
@@ -90,11 +94,12 @@ export class PgImages {
 
   /**
    * Build every enabled target (or those the filters pick), write SBOMs, run smoke tests.
-   * Returns a directory with summary.txt, summary.json and the SBOMs.
+   * Returns the run's Report: `check` fails the call when any target failed or was blocked,
+   * `directory` holds summary.txt, summary.json and the SBOMs.
    *
-   * Example usage: dagger call build-all --pg 17 export --path ./out
+   * Example usage: dagger call build-all --pg 17 check export --path ./out
    */
-  @func()
+  @func({ cache: "session" })
   async buildAll(
     /** Only these images (ids in matrix.yaml). */
     image: string[] = [],
@@ -104,7 +109,7 @@ export class PgImages {
     distro: string[] = [],
     /** Only these operand flavours. */
     flavour: string[] = [],
-  ): Promise<Directory> {
+  ): Promise<Report> {
     return (await this.pipeline()).buildAll({ image, pg, distro, flavour });
   }
 
@@ -113,10 +118,11 @@ export class PgImages {
    * tag. With --release, promote the tested digests to the release repository instead (no
    * rebuild) and move rolling aliases where the gate allows. Without a testing registry in
    * matrix.yaml or --testing-registry, images go to a throwaway registry inside the engine.
+   * Returns the run's Report, as build-all does (release notes and catalogs in its directory).
    *
-   * Example usage: dagger call --registry ghcr.io/acme publish --release --username me --password env:GHCR_TOKEN
+   * Example usage: dagger call --registry ghcr.io/acme publish --release --username me --password env:GHCR_TOKEN check export --path ./out
    */
-  @func()
+  @func({ cache: "session" })
   async publish(
     /** Promote the tested digests to the release repository and move the aliases. */
     release = false,
@@ -134,7 +140,7 @@ export class PgImages {
     flavour: string[] = [],
     /** Use a throwaway registry inside the engine even when registries are given. */
     ephemeral = false,
-  ): Promise<Directory> {
+  ): Promise<Report> {
     const p = await this.pipeline();
     return p.publish({ release, ephemeral, filters: { image, pg, distro, flavour }, ...(username && password ? { auth: { username, password } } : {}) });
   }
@@ -144,7 +150,7 @@ export class PgImages {
    *
    * Example usage: dagger call retention --days 14 --dry-run=false --username me --password env:TOKEN
    */
-  @func()
+  @func({ cache: "session" })
   async retention(
     /** Dev tags older than this many days go. */
     days = 14,

@@ -24,6 +24,15 @@ const DOCKER = "docker:27.5.1";
 const MODULE_ARGS = '--registry "$CI_REGISTRY_IMAGE" --testing-registry "$CI_REGISTRY_IMAGE/testing" --timestamp "$TIMESTAMP" --revision "$REVISION"';
 const CREDENTIALS = '--username "$CI_REGISTRY_USER" --password env:CI_REGISTRY_PASSWORD';
 
+/**
+ * A call whose job is red when any target failed or was blocked: `check` exports the report and
+ * passes only when all passed; otherwise the same call exports the report with `directory` (the
+ * engine's cache and idempotent publishing make it cheap) and the job fails.
+ */
+export function checked(call) {
+  return [`dagger call ${MODULE_ARGS} ${call} check export --path out && exit 0`, `dagger call ${MODULE_ARGS} ${call} directory export --path out`, "exit 1"];
+}
+
 /** Targets grouped under the root of their dependsOn chain, each group with the filters that pick exactly it. */
 export function groups(plan) {
   const byId = new Map(plan.targets.map((t) => [t.id, t]));
@@ -88,11 +97,7 @@ export function pipeline(plan, env, engineVersion) {
     doc[`images:${g.root}`] = {
       extends: ".dagger",
       stage: "images",
-      script: [
-        publish
-          ? `dagger call ${MODULE_ARGS} publish ${g.filters} ${CREDENTIALS} export --path out`
-          : `dagger call ${MODULE_ARGS} build-all ${g.filters} export --path out`,
-      ],
+      script: checked(publish ? `publish ${g.filters} ${CREDENTIALS}` : `build-all ${g.filters}`),
     };
     if (release !== "never") {
       doc[`release:${g.root}`] = {
@@ -101,7 +106,7 @@ export function pipeline(plan, env, engineVersion) {
         needs: [`images:${g.root}`],
         when: release,
         ...(release === "manual" ? { allow_failure: true } : {}),
-        script: [`dagger call ${MODULE_ARGS} publish --release ${g.filters} ${CREDENTIALS} export --path out`],
+        script: checked(`publish --release ${g.filters} ${CREDENTIALS}`),
       };
     }
   }

@@ -1,6 +1,8 @@
 // build-all: every target of the plan through build → smoke → SBOM, as concurrently as the
 // dependency graph allows, in one engine session.
 import { dag, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { failedTargets } from "../release/verdict.js";
+import { Report } from "../report.js";
 import type { Matrix } from "../matrix/schema.js";
 import { table } from "../plan/format.js";
 import { findTarget } from "../plan/graph.js";
@@ -56,10 +58,19 @@ export class Builder {
   run(id: string): Promise<Built> {
     let run = this.runs.get(id);
     if (!run) {
-      run = this.chain(this.target(id));
+      const t = this.target(id);
+      // A chain never rejects: whatever escapes its own handling is this target's failure, so one
+      // target cannot take the other results of Promise.all down with it.
+      run = this.chain(t).catch((e: unknown) => this.unexpected(t, e));
       this.runs.set(id, run);
     }
     return run;
+  }
+
+  private unexpected(t: PlannedTarget, e: unknown): Built {
+    const image = this.image(t.id);
+    const result: TargetResult = { id: t.id, inputKey: t.inputKey, status: "failed", checks: [], seconds: 0, reason: `internal error: ${failure(e)}` };
+    return { target: t, recipe: this.recipe(t.id), image, tarball: image.asTarball(), result };
   }
 
   async runAll(targets: readonly PlannedTarget[]): Promise<Built[]> {
@@ -78,17 +89,20 @@ export class Builder {
       seconds: secondsSince(start),
       ...rest,
     });
-    let digest: string;
-    try {
-      digest = await tarballDigest(tarball, this.matrix.tools.crane);
-    } catch (e) {
-      return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(e)}` }) };
-    }
-    const checks = await smoke(image, recipe, this.ctx);
+    // The build starts at once (the engine shares the parent's layers), but the parent's verdict
+    // decides first: a child of a parent that did not pass is blocked, whatever its own build did.
+    const built = tarballDigest(tarball, this.matrix.tools.crane).then(
+      (digest) => ({ digest }),
+      (error: unknown) => ({ error }),
+    );
     const parent = t.from ? await this.run(t.from) : undefined;
     if (parent && parent.result.status !== "passed") {
-      return { ...base, result: result({ status: "blocked", digest, checks, reason: `${parent.target.id} did not pass` }) };
+      return { ...base, result: result({ status: "blocked", checks: [], reason: `${parent.target.id} ${parent.result.status}, so it is not tested` }) };
     }
+    const build = await built;
+    if ("error" in build) return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(build.error)}` }) };
+    const { digest } = build;
+    const checks = await smoke(image, recipe, this.ctx);
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
       const reason = failed.map((c) => `${t.id}: smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
@@ -105,15 +119,16 @@ export class Builder {
   }
 }
 
-/** summary.txt, summary.json and the SBOMs, as one directory to export. */
-export function reportDirectory(plan: Plan, results: readonly TargetResult[], sboms: ReadonlyMap<string, Sbom>, extra: Record<string, string> = {}): Directory {
-  let dir = dag.directory().withNewFile("summary.txt", summaryText(results)).withNewFile("summary.json", summaryJson(plan, results));
+/** The run's Report: summary.txt, summary.json, the SBOMs and extra files, and its verdict. */
+export function report(plan: Plan, results: readonly TargetResult[], sboms: ReadonlyMap<string, Sbom>, extra: Record<string, string> = {}): Report {
+  const summary = summaryText(results);
+  let dir = dag.directory().withNewFile("summary.txt", summary).withNewFile("summary.json", summaryJson(plan, results));
   for (const r of results) {
     const files = sboms.get(r.id);
     if (files && r.sbom) dir = dir.withFile(r.sbom.spdx, files.spdx).withFile(r.sbom.cyclonedx, files.cyclonedx);
   }
   for (const [path, text] of Object.entries(extra)) dir = dir.withNewFile(path, text);
-  return dir;
+  return new Report(summary, failedTargets(results), dir);
 }
 
 export function summaryJson(plan: Plan, results: readonly TargetResult[]): string {

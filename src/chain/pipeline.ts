@@ -11,7 +11,8 @@ import type { Filters, Plan, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
 import { expiredTags, templatePattern } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
-import { Builder, reportDirectory } from "./build.js";
+import { Report } from "../report.js";
+import { Builder, report } from "./build.js";
 import { Publisher } from "./publish.js";
 import { EPHEMERAL_HOST, RegistryClient, type RegistryAuth } from "./registry.js";
 
@@ -80,19 +81,19 @@ export class Pipeline {
     return this.builder(this.plan()).image(id);
   }
 
-  async buildAll(filters: Filters): Promise<Directory> {
+  async buildAll(filters: Filters): Promise<Report> {
     const planned = this.plan(filters);
     const builder = this.builder(planned);
     const built = await builder.runAll(planned.plan.targets);
     const sboms = new Map(built.flatMap((b) => (b.sbom ? [[b.target.id, b.sbom] as const] : [])));
-    return reportDirectory(planned.plan, built.map((b) => b.result), sboms);
+    return report(planned.plan, built.map((b) => b.result), sboms);
   }
 
   /**
    * Dev publish, or with release the promotion; targets not yet in the testing repository under
    * this run's tag are built and published there first, so one call can do both.
    */
-  async publish(opts: PublishOptions): Promise<Directory> {
+  async publish(opts: PublishOptions): Promise<Report> {
     const ephemeral = opts.ephemeral || (!this.options.registry.release && !this.options.registry.testing && !opts.auth);
     // The throwaway registry lives as long as this call: a new user runs the chain without credentials.
     const planned = this.plan(opts.filters, ephemeral ? { release: `${EPHEMERAL_HOST}/release`, testing: `${EPHEMERAL_HOST}/testing` } : this.options.registry);
@@ -101,7 +102,7 @@ export class Pipeline {
     const targets = planned.plan.targets;
     if (!opts.release) {
       const out = await publisher.publishTesting(targets);
-      return reportDirectory(planned.plan, out.results, out.sboms, out.files);
+      return report(planned.plan, out.results, out.sboms, out.files);
     }
     // Unreadable counts as missing: publishing it reports the registry's error for that target.
     const present = await Promise.all(targets.map((t) => registry.digest(targetRefs(t).testing).catch(() => undefined)));
@@ -110,7 +111,7 @@ export class Pipeline {
     const out = await publisher.promote(targets);
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
-    return reportDirectory(planned.plan, results, first?.sboms ?? new Map(), out.files);
+    return report(planned.plan, results, first?.sboms ?? new Map(), out.files);
   }
 
   /** Delete dev tags older than `days` from each target's testing repository. */

@@ -2,8 +2,8 @@
 // pipeline and the child pipeline scripts/ci/gitlab-pipeline.mjs generates from a plan.
 // The plan fixture is `npx pg-images plan --format json --matrix test/fixtures/matrices/valid.yaml
 // --timestamp 202601020304 --revision abc1234`.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -17,7 +17,7 @@ const engineVersion: string = JSON.parse(read("dagger.json")).engineVersion;
 const PLAN = "test/fixtures/ci/plan.json";
 
 // The functions the module registers (the SDK's introspector), as the CLI spells them.
-const { constructor: moduleConstructor, functions } = introspect();
+const { constructor: moduleConstructor, functions, objects } = introspect();
 const registered = new Map(Object.values(functions).map((f) => [kebab(f.name), Object.keys(f.arguments).map(kebab)]));
 const MODULE_ARGS = Object.keys(moduleConstructor.arguments).filter((a) => a !== "source").map((a) => `--${kebab(a)}`);
 const BOOLEAN_ARGS = ["--release", "--ephemeral"];
@@ -41,8 +41,15 @@ function parseCall(line: string): Call {
     args.push(flag);
     k += flag === "$FILTERS" || BOOLEAN_ARGS.includes(flag) ? 1 : 2;
   }
-  return { module, fn, args, chain: rest.slice(k) };
+  // `… && exit 0`: the shell's part of the line, not the call's.
+  const end = rest.indexOf("&&");
+  return { module, fn, args, chain: rest.slice(k, end < 0 ? undefined : end) };
 }
+
+// A red run: `check` fails and exports nothing, so the same call exports the report with
+// `directory`, and the step fails. Both chains must exist on the Report object.
+const CHECKED = ["check", "export", "--path", "out"];
+const REPORTED = ["directory", "export", "--path", "out"];
 
 const daggerLines = (script: string) => script.replace(/\\\n/g, " ").split("\n").filter((l) => /\bdagger call\b/.test(l));
 
@@ -85,18 +92,25 @@ describe("the module's functions", () => {
     ["release", "Promote the tested digests", "publish", ["--release", "$FILTERS", "--username", "--password"]],
   ])("GitHub %s / %s calls %s with registered arguments", (job, step, fn, args) => {
     const found = githubCalls.filter((c) => c.job === job && c.step === step);
-    expect(found).toHaveLength(1);
-    const { call } = found[0]!;
-    expect(call.fn).toBe(fn);
-    expect(registered.has(call.fn)).toBe(true);
-    expect(call.args).toEqual(args);
-    for (const a of call.args.filter((a) => a !== "$FILTERS")) expect(registered.get(call.fn)).toContain(a.slice(2));
-    expect(Object.keys(call.module).every((m) => MODULE_ARGS.includes(m))).toBe(true);
-    expect(call.chain).toEqual(["export", "--path", "out"]);
+    expect(found.map((c) => c.call.chain)).toEqual([CHECKED, REPORTED]);
+    for (const { call } of found) {
+      expect(call.fn).toBe(fn);
+      expect(registered.has(call.fn)).toBe(true);
+      expect(call.args).toEqual(args);
+      for (const a of call.args.filter((a) => a !== "$FILTERS")) expect(registered.get(call.fn)).toContain(a.slice(2));
+      expect(Object.keys(call.module).every((m) => MODULE_ARGS.includes(m))).toBe(true);
+    }
+    expect(found[1]!.call.module).toEqual(found[0]!.call.module);
   });
 
   it("makes no other dagger call on GitHub", () => {
-    expect(githubCalls).toHaveLength(3);
+    expect(githubCalls).toHaveLength(6);
+  });
+
+  it("chains calls the Report object has: check and directory, each a Directory to export", () => {
+    expect(functions.buildAll!.returnType).toMatchObject({ name: "Report" });
+    expect(objects.Report!.methods.check!.returnType).toMatchObject({ kind: "OBJECT_KIND", name: "Directory" });
+    expect(objects.Report!.properties.directory).toMatchObject({ type: { kind: "OBJECT_KIND", name: "Directory" } });
   });
 
   it.each([
@@ -110,12 +124,13 @@ describe("the module's functions", () => {
       expect(registered.has(call.fn)).toBe(true);
       for (const a of call.args) expect(registered.get(call.fn)).toContain(a.slice(2));
       expect(Object.keys(call.module).every((m) => MODULE_ARGS.includes(m))).toBe(true);
-      expect(call.chain).toEqual(["export", "--path", "out"]);
     }
     const found = calls.filter((c) => c.job === job);
-    expect(found).toHaveLength(1);
-    expect(found[0]!.call.fn).toBe(fn);
-    expect(found[0]!.call.args).toEqual(args);
+    expect(found.map((c) => c.call.chain)).toEqual([CHECKED, REPORTED]);
+    for (const { call } of found) {
+      expect(call.fn).toBe(fn);
+      expect(call.args).toEqual(args);
+    }
   });
 });
 
@@ -302,5 +317,37 @@ describe("engines", () => {
   ])("GitLab with _EXPERIMENTAL_DAGGER_RUNNER_HOST=%j gets services %j", (host, services) => {
     const child = childPipeline({ ...MAIN, _EXPERIMENTAL_DAGGER_RUNNER_HOST: host });
     expect(child[".dagger"].services).toEqual(services);
+  });
+});
+
+// The steps' shell, run with a stand-in `dagger` on PATH that records its arguments and fails
+// `check` when told to: this proves what the scripts do with the exit code, not what Dagger does
+// (that is the end-to-end test's and the module's part).
+describe("a red target turns the job red, and the report is still exported", () => {
+  function runScript(script: string, checkFails: boolean, shell: string[]): { code: number; calls: string[] } {
+    const dir = mkdtempSync(join(tmpdir(), "pg-images-ci-shell-"));
+    const log = join(dir, "calls");
+    writeFileSync(join(dir, "dagger"), `#!/bin/sh\necho "$*" >> "${log}"\ncase "$*" in *" check "*) [ "$CHECK_FAILS" = 1 ] && exit 1;; esac\nexit 0\n`, { mode: 0o755 });
+    const env = { PATH: `${dir}:${process.env.PATH}`, CHECK_FAILS: checkFails ? "1" : "0", FILTERS: "--image minimal --pg 17", TIMESTAMP: "202601020304", REVISION: "abc1234" };
+    const r = spawnSync(shell[0]!, [...shell.slice(1), script], { env, encoding: "utf8" });
+    const calls = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
+    return { code: r.status ?? -1, calls: calls.map((c) => c.split(" ").filter((w) => ["check", "directory"].includes(w)).join(" ")) };
+  }
+  // GitHub runs `run:` with bash -e; GitLab joins the script lines into one bash script with -e.
+  const cases = [
+    ...["Build and smoke-test (no credentials)", "Publish to the testing repository"].map((name) => ({ where: `GitHub images / ${name}`, script: steps("images").find((s) => s.name === name)!.run!, shell: ["bash", "-e", "-c"] })),
+    { where: "GitHub release", script: steps("release").find((s) => s.name === "Promote the tested digests")!.run!, shell: ["bash", "-e", "-c"] },
+    ...(["MR", "MAIN", "TAG"] as const).flatMap((sc) => {
+      const child = childPipeline(scenarios[sc]);
+      return jobs(child).slice(0, 2).map((job) => ({ where: `GitLab ${sc} ${job}`, script: (child[job].script as string[]).join("\n"), shell: ["bash", "-eo", "pipefail", "-c"] }));
+    }),
+  ];
+
+  it.each(cases)("$where: green exits 0 after check alone", ({ script, shell }) => {
+    expect(runScript(script, false, shell)).toEqual({ code: 0, calls: ["check"] });
+  });
+
+  it.each(cases)("$where: red exits non-zero after exporting the report", ({ script, shell }) => {
+    expect(runScript(script, true, shell)).toEqual({ code: 1, calls: ["check", "directory"] });
   });
 });

@@ -101,6 +101,19 @@ describe("the chain on a real engine", () => {
     expect(pg?.versionInfo).toMatch(new RegExp(`^${pgVersion.replace(/\./g, "\\.")}-`));
   });
 
+  it("a parent that fails to build blocks its child; the exit code is 1 and the report is still written", async () => {
+    const failingPath = join(".pg-images", runId, "failing-parent.yaml");
+    const text = readFileSync(join(REPO, matrixPath), "utf8").replace("kind: extbuilder", 'kind: extbuilder\n    packages: { pg-images-no-such-package: "" }');
+    writeFileSync(join(REPO, failingPath), text);
+    const { code, log, summary } = await call("failing-parent", ["build-all", "--matrix", failingPath, "--timestamp", T1]);
+    expect(statuses(summary)).toEqual({ "extbuilder-15-bookworm": "failed", "exttester-15-bookworm": "blocked", "minimal-15-bookworm": "passed", "standard-15-bookworm": "passed" });
+    expect(summary.targets["exttester-15-bookworm"]!.reason).toBe("extbuilder-15-bookworm failed, so it is not tested");
+    expect(code).toBe(1);
+    expect(log).toContain("2 targets did not pass: extbuilder-15-bookworm, exttester-15-bookworm");
+    expect(readFileSync(join(work, "out/failing-parent/summary.txt"), "utf8")).toMatch(/2 passed, 0 unchanged, 1 failed, 1 blocked/);
+    expect(readdirSync(join(work, "out/failing-parent/sbom")).sort()).toEqual(["minimal-15-bookworm.cdx.json", "minimal-15-bookworm.spdx.json", "standard-15-bookworm.cdx.json", "standard-15-bookworm.spdx.json"]);
+  });
+
   it("publish, then publish --release: every release tag holds the digest that was tested", async () => {
     const dev = await call("publish", ["publish", "--matrix", matrixPath, "--timestamp", T1, ...registryArgs]);
     expect(statuses(dev.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
