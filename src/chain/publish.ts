@@ -53,7 +53,7 @@ export class Publisher {
           if (!t.push) return { ...built.result, published: [], reason: "push: false" };
           const ref = targetRefs(t).testing;
           const tarball = built.tarball;
-          const published = await this.pushUnique(ref, built.result.digest!, () => this.registry.push(tarball, ref));
+          const published = await this.pushUnique(ref, built.result.digest!, { tarball });
           await this.pushSbom(t.repository.testing, built.result.digest!, built.sbom!.spdx);
           return { ...built.result, published };
         } catch (e) {
@@ -107,7 +107,7 @@ export class Publisher {
     const gate = decideGate(checks, currentChecks);
 
     const release = refs.release;
-    const published = await this.pushUnique(release, digest, () => this.registry.copy(`${t.repository.testing}@${digest}`, release));
+    const published = await this.pushUnique(release, digest, { copyFrom: `${t.repository.testing}@${digest}` });
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
     notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest);
     if (!gate.move) {
@@ -135,10 +135,10 @@ export class Publisher {
   }
 
   /** Write a unique tag once; the same digest again is a no-op; another digest is refused. */
-  private async pushUnique(ref: string, digest: string, write: () => Promise<unknown>): Promise<string[]> {
-    const decision = decideUniqueTag(ref, await this.registry.digest(ref), digest);
+  private async pushUnique(ref: string, digest: string, source: Parameters<RegistryClient["writeUnique"]>[1]): Promise<string[]> {
+    const held = await this.registry.writeUnique(ref, source);
+    const decision = decideUniqueTag(ref, held, digest);
     if (decision.action === "refuse") throw new Error(decision.reason);
-    if (decision.action === "push") await write();
     const pushed = await this.registry.digest(ref);
     if (pushed !== digest) throw new Error(`${ref} holds ${pushed ?? "nothing"} after the push, expected ${digest}`);
     return decision.action === "push" ? [ref] : [];

@@ -1,6 +1,6 @@
 // Every registry operation goes through crane in a container, so the same code talks to a
 // registry on the internet, one on this machine's loopback, or a throwaway one inside the engine.
-import { dag, ExecError, type Container, type File, type Secret, type Service } from "@dagger.io/dagger";
+import { CacheSharingMode, dag, ExecError, type Container, type File, type Secret, type Service } from "@dagger.io/dagger";
 
 export interface RegistryAuth {
   username: string;
@@ -42,6 +42,32 @@ export class RegistryClient {
     const script = `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.addr(ref))} >/tmp/out && cat /tmp/out`;
     const out = await this.run([ref], script, (c) => c.withMountedFile("/image.tar", tarball));
     return digestIn(out, ref);
+  }
+
+  /**
+   * Write a unique tag unless it exists, from an OCI tarball or by copying a digest reference.
+   * Returns the digest the tag already held (nothing written), or undefined when this call wrote
+   * it. Check and write run in one exec holding an engine-wide lock, so two runs of the same
+   * publish on one engine cannot both write a tag.
+   */
+  async writeUnique(ref: string, source: { tarball: File } | { copyFrom: string }): Promise<string | undefined> {
+    const write =
+      "tarball" in source
+        ? `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.addr(ref))} >/dev/null`
+        : `crane copy ${q(this.addr(source.copyFrom))} ${q(this.addr(ref))}`;
+    const script = `if held=$(crane digest ${q(this.addr(ref))} 2>/tmp/err); then echo "held $held"; exit 0; fi
+if [ "$(${MISSING})" != MISSING ]; then exit 1; fi
+${write}
+echo wrote`;
+    const refs = "tarball" in source ? [ref] : [source.copyFrom, ref];
+    const out = await this.run(refs, script, (c) => {
+      const locked = c.withMountedCache("/var/lock/pg-images", dag.cacheVolume("pg-images-unique-tags"), { sharing: CacheSharingMode.Locked });
+      return "tarball" in source ? locked.withMountedFile("/image.tar", source.tarball) : locked;
+    });
+    const held = /^held (sha256:[0-9a-f]{64})$/m.exec(out)?.[1];
+    if (held) return held;
+    if (!/^wrote$/m.test(out)) throw new Error(`registry: writing ${ref} said: ${out.trim()}`);
+    return undefined;
   }
 
   /** Copy a manifest by digest (no rebuild, no re-compression). */

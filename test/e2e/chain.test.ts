@@ -2,17 +2,13 @@
 // build-all → publish → publish --release → an unchanged re-run → a broken recipe → credentials.
 // The module's own functions run in client mode (bin/pg-images-local.ts); only `dagger call`'s
 // module loading is not exercised here (the introspection test covers what it registers).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeContext, REPO, resolveMatrix, TEMPLATE, useWorldEngine, WORLD } from "../../scripts/world/world.js";
+import { makeContext, REPO, resolveMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
+import { call as harnessCall, statuses, useWorldDagger } from "./harness.js";
 import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./registry.js";
-
-interface Summary {
-  timestamp: string;
-  targets: Record<string, { status: string; digest?: string; reason?: string; gate?: string; published?: string[]; checks: { name: string; ok: boolean }[]; sbom?: { spdx: string } }>;
-}
 
 const runId = `e2e${Date.now().toString(36)}`;
 const work = join(REPO, ".pg-images", runId);
@@ -23,31 +19,11 @@ let matrixPath = "";
 let brokenPath = "";
 let pgVersion = "";
 
-/** One module function through the local engine; its report lands in out/<name>. */
-async function call(name: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; log: string; summary: Summary }> {
-  const out = join(work, "out", name);
-  const child = spawn("node", ["dist/bin/pg-images-local.js", ...args, "--out", out], { cwd: REPO, env: { ...process.env, ...env } });
-  let log = "";
-  child.stdout.on("data", (d: Buffer) => (log += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (log += d.toString()));
-  const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? 1)));
-  writeFileSync(join(work, `${name}.log`), log);
-  let summary: Summary;
-  try {
-    summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as Summary;
-  } catch {
-    throw new Error(`${name}: no summary (exit ${code}); log ends:\n${log.split("\n").slice(-40).join("\n")}`);
-  }
-  return { code, log, summary };
-}
-
-const statuses = (s: Summary) => Object.fromEntries(Object.entries(s.targets).map(([id, t]) => [id, t.status]));
+const call = (name: string, args: string[], env: Record<string, string> = {}) => harnessCall(work, name, args, env);
 
 beforeAll(async () => {
   useWorldEngine();
-  const engine = spawnSync("bash", ["-c", "source scripts/world/env.sh && test -S ${_EXPERIMENTAL_DAGGER_RUNNER_HOST#unix://}"], { cwd: REPO });
-  if (engine.status !== 0) throw new Error(`no Dagger engine socket under ${WORLD}: run scripts/world/up.sh (the README's test command does)`);
-  for (const [k, v] of Object.entries(dagerEnv())) process.env[k] = v;
+  useWorldDagger();
   mkdirSync(work, { recursive: true });
   const { text, values } = await resolveMatrix(readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8"));
   pgVersion = values["{{pg:bookworm:15}}"]!;
@@ -60,17 +36,6 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-// The engine variables scripts/world/env.sh sets, read once so every child gets them.
-function dagerEnv(): Record<string, string> {
-  const r = spawnSync("bash", ["-c", "source scripts/world/env.sh && env -0"], { cwd: REPO, encoding: "utf8" });
-  return Object.fromEntries(
-    r.stdout
-      .split("\0")
-      .map((l) => l.split(/=(.*)/s) as [string, string])
-      .filter(([k]) => /^(_EXPERIMENTAL_DAGGER|DAGGER_|DO_NOT_TRACK|DOCKER_HOST|PATH$)/.test(k)),
-  );
-}
 
 describe("every image kind through the Dagger renderer", () => {
   it("builds and passes its smoke checks on the engine (the image tests' matrix)", async () => {

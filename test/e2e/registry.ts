@@ -1,6 +1,6 @@
 // Reading a registry back through its HTTP API, and a second registry that requires a password.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const ACCEPT = [
@@ -43,32 +43,67 @@ export async function tagsIn(prefix: string): Promise<Record<string, string[]>> 
   return out;
 }
 
-export interface AuthRegistry {
+export interface LocalRegistry {
   host: string;
   /** Where it keeps blobs and manifests. */
   storage: string;
+  /** Every request it served, one line each (its access log). */
+  log: () => string;
+  /** SIGKILL: the registry disappears mid-request, as a crashed one does. */
+  kill: () => void;
   stop: () => void;
+  /** Serve the same storage again after a stop or kill. */
+  restart: () => Promise<void>;
+}
+export type AuthRegistry = LocalRegistry;
+
+/** Debian's registry on 127.0.0.1:<port>, with htpasswd (bcrypt) authentication when a user is given. */
+export async function startRegistry(dir: string, port: number, auth?: { user: string; password: string }): Promise<LocalRegistry> {
+  mkdirSync(join(dir, "data"), { recursive: true });
+  const config = [
+    "version: 0.1",
+    "log: {level: info, formatter: text}",
+    `storage: {filesystem: {rootdirectory: ${join(dir, "data")}}, delete: {enabled: true}}`,
+    `http: {addr: "127.0.0.1:${port}"}`,
+  ];
+  if (auth) {
+    const hash = spawnSync("htpasswd", ["-Bbn", auth.user, auth.password], { encoding: "utf8" });
+    if (hash.status !== 0) throw new Error(`htpasswd failed (apache2-utils; scripts/world/docker.sh installs it): ${hash.stderr}`);
+    writeFileSync(join(dir, "htpasswd"), hash.stdout);
+    config.push(`auth: {htpasswd: {realm: pg-images-e2e, path: ${join(dir, "htpasswd")}}}`);
+  }
+  writeFileSync(join(dir, "config.yml"), config.join("\n") + "\n");
+  const logFile = join(dir, "access.log");
+  let child: ChildProcess | undefined;
+  const serve = async () => {
+    const out = openSync(logFile, "a");
+    child = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: ["ignore", out, out] });
+    closeSync(out);
+    for (let i = 0; i < 50; i++) {
+      const status = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0);
+      if (status === (auth ? 401 : 200)) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill();
+    throw new Error(`the registry on 127.0.0.1:${port} did not answer on /v2/`);
+  };
+  await serve();
+  const exited = () => new Promise<void>((r) => (child!.exitCode !== null || child!.signalCode !== null ? r() : child!.once("exit", () => r())));
+  return {
+    host: `127.0.0.1:${port}`,
+    storage: join(dir, "data"),
+    log: () => readFileSync(logFile, "utf8"),
+    kill: () => void child?.kill("SIGKILL"),
+    stop: () => void child?.kill(),
+    restart: async () => {
+      child?.kill("SIGKILL");
+      await exited();
+      await serve();
+    },
+  };
 }
 
 /** Debian's registry on 127.0.0.1:5001 with htpasswd (bcrypt) authentication. */
-export async function startAuthRegistry(dir: string, user: string, password: string, port = 5001): Promise<AuthRegistry> {
-  mkdirSync(join(dir, "data"), { recursive: true });
-  const hash = spawnSync("htpasswd", ["-Bbn", user, password], { encoding: "utf8" });
-  if (hash.status !== 0) throw new Error(`htpasswd failed (apache2-utils; scripts/world/docker.sh installs it): ${hash.stderr}`);
-  writeFileSync(join(dir, "htpasswd"), hash.stdout);
-  const config = [
-    "version: 0.1",
-    `storage: {filesystem: {rootdirectory: ${join(dir, "data")}}, delete: {enabled: true}}`,
-    `http: {addr: "127.0.0.1:${port}"}`,
-    `auth: {htpasswd: {realm: pg-images-e2e, path: ${join(dir, "htpasswd")}}}`,
-  ].join("\n");
-  writeFileSync(join(dir, "config.yml"), config + "\n");
-  const child: ChildProcess = spawn("docker-registry", ["serve", join(dir, "config.yml")], { stdio: "ignore" });
-  for (let i = 0; i < 50; i++) {
-    const status = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.status, () => 0);
-    if (status === 401) return { host: `127.0.0.1:${port}`, storage: join(dir, "data"), stop: () => child.kill() };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill();
-  throw new Error(`the authenticated registry did not answer 401 on 127.0.0.1:${port}/v2/`);
+export function startAuthRegistry(dir: string, user: string, password: string, port = 5001): Promise<AuthRegistry> {
+  return startRegistry(dir, port, { user, password });
 }
