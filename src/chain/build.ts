@@ -33,7 +33,7 @@ export class Builder {
     private readonly recipes: RecipeContext,
     dirs: { context: Directory; fixtures: Directory },
   ) {
-    this.ctx = { ...dirs, image: (id) => this.image(id) };
+    this.ctx = { ...dirs, image: (id) => this.image(id), pull: (ref) => dag.container().from(ref) };
   }
 
   target(id: string): PlannedTarget {

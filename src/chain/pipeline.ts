@@ -1,12 +1,13 @@
 // The engine side: loads the matrix from the module's source directory and runs the chain.
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
 import { dirname, join } from "node:path";
+import { KINDS } from "../kinds.js";
 import { parseMatrix } from "../matrix/load.js";
 import type { Matrix } from "../matrix/schema.js";
 import { planJson, planTable } from "../plan/format.js";
 import { planFromText } from "../plan/fromText.js";
 import { findTarget } from "../plan/graph.js";
-import { defaultTags, placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
+import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
 import { expiredTags, templatePattern } from "../release/retention.js";
@@ -119,7 +120,7 @@ export class Pipeline {
     const { matrix, plan } = this.plan();
     const registry = this.registryClient(matrix, auth, false);
     const lines: string[] = [];
-    const templates = new Map(matrix.images.map((i) => [i.id, { ...defaultTags(i.kind), ...i.tags }]));
+    const templates = new Map(matrix.images.map((i) => [i.id, { ...KINDS[i.kind].tags, ...i.tags }]));
     const repositories = [...new Set(plan.targets.map((t) => t.repository.testing))];
     for (const repo of repositories) {
       const tags = await registry.listTags(repo);

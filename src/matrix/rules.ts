@@ -2,7 +2,8 @@
 // problem it finds, with the key path to fix.
 import { known, type Problem } from "./problems.js";
 import { DEBIAN_RELEASES, majorsOffered, suiteFor } from "./sources.js";
-import type { ImageConfig, ImageKind, Matrix } from "./schema.js";
+import { FLAVOUR_BELOW, fromRule, KINDS } from "../kinds.js";
+import type { ImageConfig, Matrix } from "./schema.js";
 
 type Rule = (m: Matrix) => Problem[];
 
@@ -92,46 +93,43 @@ const imageReferences: Rule = (m) => {
   });
 };
 
-// What each kind needs, and what it must not carry, so a misplaced key is caught.
-const KIND_NEEDS: Record<ImageKind, { needs: (keyof ImageConfig)[]; forbids: (keyof ImageConfig)[] }> = {
-  operand: { needs: ["flavour"], forbids: ["requirements", "python", "extension", "base"] },
-  extbuilder: { needs: [], forbids: ["flavour", "requirements", "python", "extension", "extensions", "base"] },
-  exttester: { needs: [], forbids: ["flavour", "requirements", "python", "extension", "extensions", "base"] },
-  failtester: { needs: ["requirements"], forbids: ["flavour", "python", "extension", "extensions", "base"] },
-  pgupgradetester: { needs: [], forbids: ["flavour", "requirements", "python", "extension", "extensions", "pairs", "base"] },
-  extupgradetester: { needs: ["extension", "from"], forbids: ["flavour", "requirements", "python", "extensions", "base"] },
-  stylechecker: { needs: ["base", "python"], forbids: ["flavour", "requirements", "extension", "extensions", "pg", "distros", "pairs", "from"] },
-};
-
+// What each kind needs and must not carry (kinds.ts), so a misplaced or missing key is caught.
 const kindShape: Rule = (m) =>
   m.images.flatMap((img, i) => {
-    const { needs, forbids } = KIND_NEEDS[img.kind];
-    return [
-      ...needs.filter((k) => img[k] === undefined).map((k) => ({ path: ["images", i, k], message: `required for kind "${img.kind}"` })),
-      ...forbids.filter((k) => img[k] !== undefined).map((k) => ({ path: ["images", i, k], message: `not used by kind "${img.kind}"; remove it` })),
+    const { needs, forbids } = KINDS[img.kind];
+    const at = (key: string) => ["images", i, key];
+    const problems: Problem[] = [
+      ...needs.filter((k) => img[k] === undefined).map((k) => ({ path: at(k), message: `required for kind ${img.kind}` })),
+      ...forbids.filter((k) => img[k] !== undefined).map((k) => ({ path: at(k), message: `not used by kind ${img.kind}; remove it` })),
     ];
+    // An operand's from depends on its flavour: fromCompatible says which.
+    if (img.kind !== "operand" && img.from === undefined && fromRule(img) === "required") problems.push({ path: at("from"), message: fromRequired(m, img) });
+    if (!KINDS[img.kind].from && img.from !== undefined) problems.push({ path: at("from"), message: `not used by kind ${img.kind}; remove it` });
+    return problems;
   });
 
-// An operand flavour stacks on the flavour below it; a test image on an image with PostgreSQL.
-const FROM_KINDS: Partial<Record<ImageKind, ImageKind[]>> = {
-  operand: ["operand"],
-  exttester: ["extbuilder"],
-  failtester: ["extbuilder"],
-  extupgradetester: ["extbuilder", "exttester"],
-};
-const FLAVOUR_BELOW = { minimal: undefined, standard: "minimal", full: "standard" } as const;
+// Names an image of a kind this one can be built from, if the matrix has one.
+function fromRequired(m: Matrix, img: ImageConfig): string {
+  const kinds = KINDS[img.kind].from?.kinds ?? [];
+  const parent = m.images.find((p) => p.id !== img.id && kinds.includes(p.kind));
+  return parent
+    ? `required for kind ${img.kind}, e.g. from: ${parent.id}`
+    : `required for kind ${img.kind}: it is built on an image of kind ${kinds.join(" or ")}; add one and name it here`;
+}
 
+// A test image stands on an image with PostgreSQL; an operand flavour on the flavour below it.
 const fromCompatible: Rule = (m) =>
   m.images.flatMap((img, i) => {
+    const spec = KINDS[img.kind].from;
     const parent = m.images.find((p) => p.id === img.from);
+    if (!spec) return []; // kindShape refuses the key
     if (!parent || img.from === undefined) {
-      return img.kind === "operand" && img.flavour && FLAVOUR_BELOW[img.flavour]
+      return img.kind === "operand" && img.flavour && fromRule(img) === "required"
         ? [{ path: ["images", i, "from"], message: `flavour "${img.flavour}" must be built from a "${FLAVOUR_BELOW[img.flavour]}" image` }]
         : [];
     }
-    const allowed = FROM_KINDS[img.kind] ?? [];
-    if (!allowed.includes(parent.kind)) {
-      return [{ path: ["images", i, "from"], message: `a ${img.kind} image cannot be built from "${parent.id}" (a ${parent.kind}); expected ${allowed.join(" or ") || "no from"}` }];
+    if (!spec.kinds.includes(parent.kind)) {
+      return [{ path: ["images", i, "from"], message: `a ${img.kind} image cannot be built from "${parent.id}" (a ${parent.kind}); expected ${spec.kinds.join(" or ")}` }];
     }
     if (img.kind === "operand" && img.flavour && parent.flavour !== FLAVOUR_BELOW[img.flavour]) {
       const below = FLAVOUR_BELOW[img.flavour];

@@ -1,18 +1,9 @@
 // The shape of matrix.yaml. Every object is strict: an unknown key is an error, because a
 // typo ("enabel: false") must never pass silently. Schema and type share one name.
 import { z } from "zod";
+import { IMAGE_KINDS } from "../kinds.js";
 
-/** The image kinds pg-images knows how to build; each has one recipe in src/recipes/. */
-export const IMAGE_KINDS = [
-  "extbuilder",
-  "exttester",
-  "failtester",
-  "pgupgradetester",
-  "extupgradetester",
-  "stylechecker",
-  "operand",
-] as const;
-export type ImageKind = (typeof IMAGE_KINDS)[number];
+export { IMAGE_KINDS, type ImageKind } from "../kinds.js";
 
 /**
  * Operand flavours. minimal: PostgreSQL only. standard: minimal + locales and the common

@@ -1,27 +1,11 @@
-// Tag templates → tags. Defaults follow what users' tooling already parses (see README).
-import type { ImageKind } from "../matrix/schema.js";
+// Tag templates → tags. The defaults per kind live in kinds.ts and follow what users' tooling
+// already parses (see README).
 import type { PgVersion, Tags, Target } from "./types.js";
 
 export interface TagTemplates {
   testing: string;
   release: string;
   aliases: string[];
-}
-
-const OPERAND = "{version}-{timestamp}-{flavour}-{distro}";
-
-/** Defaults per kind: operand images the CNPG scheme; test images the-process's dev/release scheme. */
-export function defaultTags(kind: ImageKind): TagTemplates {
-  switch (kind) {
-    case "operand":
-      return { testing: OPERAND, release: OPERAND, aliases: ["{version}-{flavour}-{distro}", "{major}-{flavour}-{distro}"] };
-    case "pgupgradetester":
-      return { testing: "{versions}-dev{timestamp}", release: "{versions}-v{revision}", aliases: ["{versions}"] };
-    case "stylechecker":
-      return { testing: "dev{timestamp}", release: "v{revision}", aliases: ["latest"] };
-    default:
-      return { testing: "{version}-dev{timestamp}", release: "{version}-v{revision}", aliases: ["{version}"] };
-  }
 }
 
 export interface TagValues {

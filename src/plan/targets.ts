@@ -1,23 +1,14 @@
 // Matrix → targets: one per image × PostgreSQL version × distro where the kind applies.
+import { KINDS, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
 import type { ImageConfig, Matrix } from "../matrix/schema.js";
-import { defaultTags, renderTags } from "./tags.js";
-import type { Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, Target } from "./types.js";
+import { renderTags } from "./tags.js";
+import type { Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, Target, TargetCommon, TargetOf } from "./types.js";
 
 /** The one place target ids are made: image, major(s) where it has one, distro where it has one. */
 export function targetId(image: string, pgMajor: number | undefined, distro: string | undefined): string {
   return [image, pgMajor, distro].filter((part) => part !== undefined).join("-");
 }
-
-const KIND_DESCRIPTIONS: Record<ImageConfig["kind"], string> = {
-  operand: "PostgreSQL server",
-  extbuilder: "Builds a PostgreSQL extension against one PostgreSQL version",
-  exttester: "Runs a PostgreSQL extension's regression and isolation suites",
-  failtester: "Runs a PostgreSQL extension's failure-injection tests (mitmproxy)",
-  pgupgradetester: "Every configured PostgreSQL major, for pg_upgrade tests",
-  extupgradetester: "Older builds of an extension, for extension upgrade tests",
-  stylechecker: "Pinned code style tools",
-};
 
 export interface Expansion {
   targets: Target[];
@@ -55,12 +46,13 @@ interface Shape {
 function shapesOf(m: Matrix, img: ImageConfig, i: number, out: Expansion): Shape[] {
   const version = (major: number) => m.postgres.find((p) => p.major === major)!;
   const distros = m.distros.filter((d) => !img.distros || img.distros.includes(d.name));
-  if (img.kind === "stylechecker") return [{ postgres: [] }];
-  if (img.kind === "pgupgradetester") {
+  const postgres = KINDS[img.kind].postgres;
+  if (postgres === "none") return [{ postgres: [] }];
+  if (postgres === "every") {
     return distros.flatMap((d) => {
       const majors = d.pg.filter((p) => (img.pg ? img.pg.includes(p) : !version(p).preview)).sort((a, b) => a - b);
       if (majors.length < 2) {
-        out.problems.push({ path: ["images", i], message: `pgupgradetester needs two or more PostgreSQL majors on ${d.name}, found ${majors.join(", ") || "none"}` });
+        out.problems.push({ path: ["images", i], message: `${img.kind} needs two or more PostgreSQL majors on ${d.name}, found ${majors.join(", ") || "none"}` });
         return [];
       }
       return [{ postgres: majors.map(version), distro: d.name }];
@@ -99,41 +91,70 @@ function makeTarget(
     }
   }
   const distro = m.distros.find((d) => d.name === shape.distro);
+  const missing = (key: string) => out.problems.push({ path: ["images", i, key], message: `required for kind ${img.kind}` });
   const base = parent?.base ?? img.base ?? distro?.base;
-  if (!base) return undefined; // unreachable: rules require a base or a distro
+  const byKind = kindPart(img, shape, parent, missing);
+  if (!byKind) return undefined;
+  if (!base) return void missing("base"); // the rules require a base or a distro
   const { extensions, excluded } = resolveExtensions(m, img, i, shape, out);
   const repository = img.repository ?? img.id;
   const preview = shape.postgres.some((p) => p.preview);
-  const templates = { ...defaultTags(img.kind), ...img.tags };
-  return {
+  const templates = { ...KINDS[img.kind].tags, ...img.tags };
+  const common: TargetCommon = {
     id,
     image: img.id,
-    kind: img.kind,
-    ...(img.flavour ? { flavour: img.flavour } : {}),
-    description: img.description ?? KIND_DESCRIPTIONS[img.kind],
-    postgres: shape.postgres,
-    ...(shape.distro ? { distro: shape.distro } : {}),
+    description: img.description ?? KINDS[img.kind].description,
     packageSource: m.packageSource,
     base,
-    ...(parent ? { from: parent.id } : {}),
     push: img.push,
     repository: { testing: `${m.registry.testing}/${repository}`, release: `${m.registry.release}/${repository}` },
     tags: renderTags(templates, { image: img.id, postgres: shape.postgres, distro: shape.distro, flavour: img.flavour, ...inputs }, preview),
     extensions: [...(parent?.extensions ?? []), ...extensions],
     excluded: [...(parent?.excluded ?? []), ...excluded],
     packages: Object.entries(img.packages ?? {}).map(([name, version]) => ({ name, version })).sort((a, b) => a.name.localeCompare(b.name)),
-    ...(img.requirements ? { requirements: img.requirements } : {}),
-    ...(img.python ? { python: Object.entries(img.python).map(([name, version]) => ({ name, version })) } : {}),
-    ...(img.extension && major !== undefined
-      ? {
-          extension: {
-            name: img.extension.name,
-            repository: img.extension.repository,
-            versions: img.extension.versions.filter((v) => !v.pg || v.pg.includes(major)).map(({ version, ref }) => ({ version, ref })),
-          },
-        }
-      : {}),
   };
+  return { ...common, ...byKind };
+}
+
+/** The kind-specific part of a target: what its kind guarantees, by type. */
+type KindPart = { [K in ImageKind]: Omit<TargetOf<K>, keyof TargetCommon> }[ImageKind];
+
+// The rules (kinds.ts) already require every key read here; a missing one is reported, not assumed.
+function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, missing: (key: string) => void): KindPart | undefined {
+  const [first, second, ...rest] = shape.postgres;
+  const one: [PgVersion] | undefined = first && !second ? [first] : undefined;
+  const every: [PgVersion, PgVersion, ...PgVersion[]] | undefined = first && second ? [first, second, ...rest] : undefined;
+  const distro = shape.distro;
+  const need = <T>(value: T | undefined, key: string): value is T => {
+    if (value === undefined) missing(key);
+    return value !== undefined;
+  };
+  // One PostgreSQL version on one distro: what every kind but two stands on.
+  const single = distro !== undefined && one ? { postgres: one, distro } : undefined;
+  switch (img.kind) {
+    case "operand":
+      if (!need(single, "pg") || !need(img.flavour, "flavour")) return undefined;
+      return { kind: img.kind, ...single, flavour: img.flavour, ...(parent ? { from: parent.id } : {}) };
+    case "extbuilder":
+      return need(single, "pg") ? { kind: img.kind, ...single } : undefined;
+    case "exttester":
+      return need(single, "pg") && need(parent, "from") ? { kind: img.kind, ...single, from: parent.id } : undefined;
+    case "failtester":
+      if (!need(single, "pg") || !need(parent, "from") || !need(img.requirements, "requirements")) return undefined;
+      return { kind: img.kind, ...single, from: parent.id, requirements: img.requirements };
+    case "extupgradetester": {
+      if (!need(single, "pg") || !need(parent, "from") || !need(img.extension, "extension")) return undefined;
+      const major = single.postgres[0].major;
+      const { name, repository, versions } = img.extension;
+      const forMajor = versions.filter((v) => !v.pg || v.pg.includes(major)).map(({ version, ref }) => ({ version, ref }));
+      return { kind: img.kind, ...single, from: parent.id, extension: { name, repository, versions: forMajor } };
+    }
+    case "pgupgradetester":
+      return need(distro, "distros") && need(every, "pg") ? { kind: img.kind, postgres: every, distro } : undefined;
+    case "stylechecker":
+      if (!need(img.python, "python")) return undefined;
+      return { kind: img.kind, postgres: [], python: Object.entries(img.python).map(([name, version]) => ({ name, version })) };
+  }
 }
 
 // Each bundled extension needs a pin for this source and major, or an explicit `unavailable`.

@@ -32,37 +32,62 @@ export interface Tags {
   aliases: string[];
 }
 
-/** One image to build: an image of the matrix for one PostgreSQL version (or set) and distro. */
-export interface Target {
+/** What every target has, whatever its kind. */
+export interface TargetCommon {
   /** Stable id, made by targetId(): "standard-17-trixie". */
   id: string;
   image: string;
-  kind: ImageKind;
-  flavour?: Flavour;
   description: string;
-  /** One version for most kinds; every major for pgupgradetester; none for stylechecker. */
-  postgres: PgVersion[];
-  distro?: string;
   packageSource: PackageSource;
   /** Digest-pinned root image of the chain this target stands on. */
   base: string;
-  /** The target this one is built on. */
-  from?: string;
   push: boolean;
   repository: { testing: string; release: string };
   tags: Tags;
-  /** Extensions bundled, the parent's included. */
+  /** Extensions bundled, the parent's included (only operands bundle any). */
   extensions: ResolvedExtension[];
   excluded: Excluded[];
   /** Extra apt packages with version patterns ("" = the release's version). */
   packages: { name: string; version: string }[];
-  /** failtester: requirements file path relative to the matrix. */
-  requirements?: string;
-  /** stylechecker: Python tools and exact versions. */
-  python?: { name: string; version: string }[];
-  /** extupgradetester: the extension project and the older versions for this target's major. */
-  extension?: { name: string; repository: string; versions: { version: string; ref: string }[] };
 }
+
+/** Kind-specific fields; a kind that lacks one reads it as undefined, never as a value. */
+interface KindFields {
+  flavour: Flavour;
+  distro: string;
+  /** The target this one is built on. */
+  from: string;
+  /** failtester: requirements file path relative to the matrix. */
+  requirements: string;
+  /** stylechecker: Python tools and exact versions. */
+  python: { name: string; version: string }[];
+  /** extupgradetester: the extension project and the older versions for this target's major. */
+  extension: { name: string; repository: string; versions: { version: string; ref: string }[] };
+}
+type Has<K extends keyof KindFields> = Pick<KindFields, K>;
+type May<K extends keyof KindFields> = Partial<Pick<KindFields, K>>;
+type Lacks<K extends keyof KindFields> = { [P in K]?: undefined };
+
+/** PostgreSQL server of one flavour; built on the flavour below it (`from`), minimal on the base. */
+export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from"> & Lacks<"requirements" | "python" | "extension"> & { kind: "operand"; postgres: [PgVersion] };
+export type ExtbuilderTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "extbuilder"; postgres: [PgVersion] };
+/** Built on its extbuilder (`from`). */
+export type ExttesterTarget = TargetCommon & Has<"distro" | "from"> & Lacks<"flavour" | "requirements" | "python" | "extension"> & { kind: "exttester"; postgres: [PgVersion] };
+/** Built on its extbuilder (`from`). */
+export type FailtesterTarget = TargetCommon & Has<"distro" | "from" | "requirements"> & Lacks<"flavour" | "python" | "extension"> & { kind: "failtester"; postgres: [PgVersion] };
+/** Every major of its distro, two or more, oldest first. */
+export type PgupgradetesterTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "pgupgradetester"; postgres: [PgVersion, PgVersion, ...PgVersion[]] };
+/** Built on its extbuilder or exttester (`from`), whose image compiles the older versions too. */
+export type ExtupgradetesterTarget = TargetCommon & Has<"distro" | "from" | "extension"> & Lacks<"flavour" | "requirements" | "python"> & { kind: "extupgradetester"; postgres: [PgVersion] };
+/** No PostgreSQL and no distro: pinned tools on its own base. */
+export type StylecheckerTarget = TargetCommon & Has<"python"> & Lacks<"flavour" | "distro" | "from" | "requirements" | "extension"> & { kind: "stylechecker"; postgres: [] };
+
+/**
+ * One image to build: an image of the matrix for one PostgreSQL version (or set) and distro. Typed
+ * by kind, so a recipe reads only what its kind guarantees (kinds.ts says what that is).
+ */
+export type Target = OperandTarget | ExtbuilderTarget | ExttesterTarget | FailtesterTarget | PgupgradetesterTarget | ExtupgradetesterTarget | StylecheckerTarget;
+export type TargetOf<K extends ImageKind> = Extract<Target, { kind: K }>;
 
 /** Inputs that vary per run and never come from the clock inside pure code. */
 export interface RunInputs {
@@ -79,7 +104,7 @@ export interface Filters {
   flavour?: string[];
 }
 
-export interface PlannedTarget extends Target {
+export interface Planned {
   /** Hash of the recipe (steps, base, pins) and of the targets it builds on. */
   inputKey: string;
   /** Target ids that must be built first. */
@@ -88,6 +113,7 @@ export interface PlannedTarget extends Target {
   selected: boolean;
   annotations: Record<string, string>;
 }
+export type PlannedTarget = Target & Planned;
 
 export interface Skipped {
   image: string;

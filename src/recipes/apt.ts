@@ -95,7 +95,9 @@ export function aptFiles(source: PackageSource, distro: string, postgres: readon
   if (source === "pgdg") {
     files.push({ path: "/etc/apt/sources.list.d/pgdg.sources", text: renderSources(pgdgSources(pgdg, distro, postgres)) });
   } else if (needsPreviousRelease(source, distro, postgres)) {
-    const previous = previousRelease(distro)!;
+    const previous = previousRelease(distro);
+    // The rules accept a major from the previous release only where there is one (sources.ts).
+    if (!previous) throw new Error(`${distro}: PostgreSQL ${postgres.map((p) => p.major).join(", ")} needs the previous Debian release, and ${distro} has none known`);
     files.push({ path: `/etc/apt/sources.list.d/${previous}.sources`, text: renderSources(debianSources(previous)) });
     files.push({ path: `/etc/apt/preferences.d/${previous}`, text: renderPins(previousReleasePins(distro)) });
   }

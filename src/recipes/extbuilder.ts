@@ -1,9 +1,8 @@
 // extbuilder: compiles a PostgreSQL extension against one exact PostgreSQL version (PGXS),
 // with the libraries extensions commonly link against. Runs as root: `make install` writes
 // into PostgreSQL's directories.
-import type { Target } from "../plan/types.js";
+import type { ExtbuilderTarget } from "../plan/types.js";
 import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
-import { onlyVersion } from "./operand.js";
 import { PGXS_FIXTURE } from "./fixtures.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, SmokeCheck, Step } from "./types.js";
@@ -29,10 +28,10 @@ export const BUILD_PACKAGES = [
 /** Locales generated in every extension test image. */
 export const LOCALES = ["en_US.UTF-8"];
 
-export function extbuilderRecipe(target: Target, ctx: RecipeContext): Recipe {
-  const pg = onlyVersion(target);
+export function extbuilderRecipe(target: ExtbuilderTarget, ctx: RecipeContext): Recipe {
+  const [pg] = target.postgres;
   const steps: Step[] = [
-    { op: "run", script: aptSetup(target.packageSource, target.distro!, target.postgres, ctx.pgdg) },
+    { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
     {
       op: "run",
       script: pgInstall([

@@ -1,11 +1,10 @@
 // exttester: an extbuilder plus what regression and isolation suites need. Debian ships
 // pg_regress, pg_isolation_regress and isolationtester in postgresql-client-NN under
 // lib/pgxs/src/test/; they are linked onto PATH. The core suite's regress.so is not packaged.
-import type { Target } from "../plan/types.js";
+import type { ExttesterTarget } from "../plan/types.js";
 import { aptInstall, pinned } from "./apt.js";
 import { fixtureBuildScript, generateLocales, LOCALES } from "./extbuilder.js";
 import { PGXS_FIXTURE } from "./fixtures.js";
-import { onlyVersion } from "./operand.js";
 import { AS_POSTGRES, binDir, onPath, startCluster, stopCluster } from "./smoke.js";
 import type { Recipe, Step } from "./types.js";
 
@@ -13,8 +12,8 @@ export const TEST_PACKAGES = ["gdb", "lcov", "libdbd-pg-perl", "libipc-run-perl"
 /** Test tools Debian keeps under pgxs, by their path below lib/pgxs/src/test/. */
 export const PGXS_TEST_TOOLS = ["regress/pg_regress", "isolation/pg_isolation_regress", "isolation/isolationtester"];
 
-export function exttesterRecipe(target: Target): Recipe {
-  const pg = onlyVersion(target);
+export function exttesterRecipe(target: ExttesterTarget): Recipe {
+  const [pg] = target.postgres;
   const pgxs = `/usr/lib/postgresql/${pg.major}/lib/pgxs/src/test`;
   // wal2json exists for every released major in both sources; not (yet) for previews.
   const wal2json = pg.preview ? [] : [`postgresql-${pg.major}-wal2json`];
@@ -29,7 +28,7 @@ export function exttesterRecipe(target: Target): Recipe {
   const bin = binDir(pg.major);
   return {
     target: target.id,
-    base: { target: target.from! },
+    base: { target: target.from },
     artifacts: [],
     steps,
     smoke: [

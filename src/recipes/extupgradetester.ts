@@ -7,9 +7,8 @@
 // `tar -C / -xf <tarball>` installs that version; the test then builds the new one and runs
 // ALTER EXTENSION ... UPDATE. The repository is a git URL, or a path relative to the matrix
 // (copied from the build context, so a local repository works without a server).
-import type { Target } from "../plan/types.js";
+import type { ExtupgradetesterTarget } from "../plan/types.js";
 import { shellQuote } from "./apt.js";
-import { onlyVersion } from "./operand.js";
 import { AS_POSTGRES, binDir, startCluster, stopCluster } from "./smoke.js";
 import type { Artifact, Recipe, SmokeCheck, Step } from "./types.js";
 
@@ -23,31 +22,28 @@ export function remoteUrl(repository: string): string | undefined {
   return /^[a-z][a-z0-9+.-]*:\/\//.test(repository) ? repository : undefined;
 }
 
-export function extupgradetesterRecipe(target: Target): Recipe {
-  const pg = onlyVersion(target);
-  const ext = target.extension!;
+export function extupgradetesterRecipe(target: ExtupgradetesterTarget): Recipe {
+  const [pg] = target.postgres;
+  const ext = target.extension;
   const remote = remoteUrl(ext.repository);
-  const artifacts: Artifact[] = ext.versions.map((v) => ({
-    id: `${ext.name}-${v.version}-pg${pg.major}`.toLowerCase().replace(/[^a-z0-9._-]/g, "-"),
-    base: { target: target.from! },
-    steps: [
+  // Each older version: the artifact that builds it, and the tarball it leaves in /out.
+  const builds = ext.versions.map((v): { artifact: Artifact; tarball: string } => {
+    const tarball = tarballName(pg.major, ext.name, v.version);
+    const steps: Step[] = [
       ...(remote ? [] : [{ op: "copy" as const, source: { context: ext.repository }, what: "directory" as const, to: SOURCE_AT }]),
-      { op: "run" as const, script: buildTarball(remote ?? `file://${SOURCE_AT}`, v.ref, tarballName(pg.major, ext.name, v.version)) },
-    ],
-    output: "/out",
-  }));
+      { op: "run", script: buildTarball(remote ?? `file://${SOURCE_AT}`, v.ref, tarball) },
+    ];
+    const id = `${ext.name}-${v.version}-pg${pg.major}`.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
+    return { artifact: { id, base: { target: target.from }, steps, output: "/out" }, tarball };
+  });
+  const artifacts = builds.map((b) => b.artifact);
   const steps: Step[] = [
-    ...artifacts.map((a, i): Step => ({
-      op: "copy",
-      source: { artifact: a.id, path: `/out/${tarballName(pg.major, ext.name, ext.versions[i]!.version)}` },
-      what: "file",
-      to: `${EXT_UPGRADE_DIR}/`,
-    })),
+    ...builds.map(({ artifact, tarball }): Step => ({ op: "copy", source: { artifact: artifact.id, path: `/out/${tarball}` }, what: "file", to: `${EXT_UPGRADE_DIR}/` })),
     { op: "env", name: "PG_IMAGES_EXT_UPGRADE_DIR", value: EXT_UPGRADE_DIR },
   ];
   return {
     target: target.id,
-    base: { target: target.from! },
+    base: { target: target.from },
     artifacts,
     steps,
     smoke: smoke(target),
@@ -66,9 +62,9 @@ function buildTarball(url: string, ref: string, tarball: string): string {
   ].join("\n");
 }
 
-function smoke(target: Target): SmokeCheck[] {
-  const pg = onlyVersion(target);
-  const ext = target.extension!;
+function smoke(target: ExtupgradetesterTarget): SmokeCheck[] {
+  const [pg] = target.postgres;
+  const ext = target.extension;
   const remote = remoteUrl(ext.repository);
   const bin = binDir(pg.major);
   const checks: SmokeCheck[] = [

@@ -2,10 +2,9 @@
 // failure injection between client and server). The file is copied from the build context and
 // checked against the SHA-256 of the text the plan read, so a changed requirement changes the
 // image's input key and a stale context fails the build.
-import type { Target } from "../plan/types.js";
+import type { FailtesterTarget } from "../plan/types.js";
 import { aptInstall, pgPath } from "./apt.js";
 import { sha256 } from "./key.js";
-import { onlyVersion } from "./operand.js";
 import { onPath } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe } from "./types.js";
@@ -13,15 +12,15 @@ import type { Recipe } from "./types.js";
 export const FAILTESTER_DIR = "/opt/pg-images/failtester";
 export const FAILTESTER_PACKAGES = ["gdb", "lsof", "net-tools", "python3", "python3-venv"];
 
-export function failtesterRecipe(target: Target, ctx: RecipeContext): Recipe {
-  const pg = onlyVersion(target);
-  const path = target.requirements!;
+export function failtesterRecipe(target: FailtesterTarget, ctx: RecipeContext): Recipe {
+  const [pg] = target.postgres;
+  const path = target.requirements;
   const requirements = ctx.files.get(path);
   if (requirements === undefined) throw new Error(`${target.id}: requirements file "${path}" was not read`);
   const venv = `${FAILTESTER_DIR}/venv`;
   return {
     target: target.id,
-    base: { target: target.from! },
+    base: { target: target.from },
     artifacts: [],
     steps: [
       { op: "run", script: aptInstall(FAILTESTER_PACKAGES) },

@@ -1,6 +1,8 @@
-// One recipe per image kind; this picks it for a target.
-import type { ImageKind, Matrix } from "../matrix/schema.js";
-import type { Target } from "../plan/types.js";
+// One recipe per image kind; this picks it for a target. The kind's name is the reference from
+// the table in kinds.ts (see there why the recipe is not a field of it).
+import type { ImageKind } from "../kinds.js";
+import type { Matrix } from "../matrix/schema.js";
+import type { Target, TargetOf } from "../plan/types.js";
 import { extbuilderRecipe } from "./extbuilder.js";
 import { exttesterRecipe } from "./exttester.js";
 import { extupgradetesterRecipe } from "./extupgradetester.js";
@@ -16,7 +18,8 @@ export interface RecipeContext {
   files: ReadonlyMap<string, string>;
 }
 
-const RECIPES: Record<ImageKind, (target: Target, ctx: RecipeContext) => Recipe> = {
+/** Each recipe takes its own kind's target type, so it reads only what that kind guarantees. */
+const RECIPES: { [K in ImageKind]: (target: TargetOf<K>, ctx: RecipeContext) => Recipe } = {
   operand: operandRecipe,
   extbuilder: extbuilderRecipe,
   exttester: exttesterRecipe,
@@ -27,7 +30,13 @@ const RECIPES: Record<ImageKind, (target: Target, ctx: RecipeContext) => Recipe>
 };
 
 export function recipeFor(target: Target, ctx: RecipeContext): Recipe {
-  return RECIPES[target.kind](target, ctx);
+  return recipeOf(target, ctx);
+}
+
+// Generic over the kind, so the compiler pairs the target with its own kind's recipe.
+function recipeOf<K extends ImageKind>(target: TargetOf<K>, ctx: RecipeContext): Recipe {
+  const recipe: (target: TargetOf<K>, ctx: RecipeContext) => Recipe = RECIPES[target.kind];
+  return recipe(target, ctx);
 }
 
 /** Paths of files (relative to the matrix) whose text recipes embed, so the shell can read them. */

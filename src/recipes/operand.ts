@@ -1,7 +1,7 @@
 // Operand images: what people run. minimal is PostgreSQL alone; standard and full stack locales
 // and extensions on the flavour below. No entrypoint, user 26, no cluster in the image: an
 // operator (CloudNativePG and the like) owns the data directory and the process.
-import type { Target } from "../plan/types.js";
+import type { OperandTarget } from "../plan/types.js";
 import { aptInstall, aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
 import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
@@ -10,8 +10,8 @@ import type { Recipe, SmokeCheck, Step } from "./types.js";
 /** The user operand images run as, by UID (and GID): what operators expect (runAsUser: 26). */
 export const OPERAND_UID = 26;
 
-export function operandRecipe(target: Target, ctx: RecipeContext): Recipe {
-  const pg = onlyVersion(target);
+export function operandRecipe(target: OperandTarget, ctx: RecipeContext): Recipe {
+  const [pg] = target.postgres;
   const steps: Step[] = target.from ? layerSteps(target) : minimalSteps(target, ctx);
   steps.push(
     { op: "env", name: "PATH", value: pgPath(pg.major) },
@@ -29,10 +29,10 @@ export function operandRecipe(target: Target, ctx: RecipeContext): Recipe {
   };
 }
 
-function minimalSteps(target: Target, ctx: RecipeContext): Step[] {
-  const pg = onlyVersion(target);
+function minimalSteps(target: OperandTarget, ctx: RecipeContext): Step[] {
+  const [pg] = target.postgres;
   return [
-    { op: "run", script: aptSetup(target.packageSource, target.distro!, target.postgres, ctx.pgdg) },
+    { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
     { op: "run", script: pgInstall([...pgPackages([pg]), ...extraPackages(target), ...extensionPackages(target.extensions)]) },
     { op: "run", script: moveToUid26() },
   ];
@@ -40,13 +40,13 @@ function minimalSteps(target: Target, ctx: RecipeContext): Step[] {
 
 // A flavour on top of another: the parent is root-less (USER 26), so switch back for apt.
 // target.extensions holds the parent's too; apt leaves those, already at their pins, alone.
-function layerSteps(target: Target): Step[] {
+function layerSteps(target: OperandTarget): Step[] {
   const packages = [...extraPackages(target), ...extensionPackages(target.extensions)];
   return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [{ op: "run" as const, script: aptInstall(packages) }] : [])];
 }
 
-const extraPackages = (t: Target) => t.packages.map((p) => pinned(p.name, p.version || undefined));
-const extensionPackages = (e: Target["extensions"]) => e.map((x) => pinned(x.package, x.version));
+const extraPackages = (t: OperandTarget) => t.packages.map((p) => pinned(p.name, p.version || undefined));
+const extensionPackages = (e: OperandTarget["extensions"]) => e.map((x) => pinned(x.package, x.version));
 
 /**
  * Debian installs postgres with a dynamic system UID; operators run the image as 26. Move the
@@ -64,8 +64,8 @@ function moveToUid26(): string {
   ].join("\n");
 }
 
-function operandSmoke(target: Target): SmokeCheck[] {
-  const pg = onlyVersion(target);
+function operandSmoke(target: OperandTarget): SmokeCheck[] {
+  const [pg] = target.postgres;
   const bin = binDir(pg.major);
   const checks: SmokeCheck[] = [
     { name: "runs as UID 26", script: `u=$(id -u); g=$(id -g); [ "$u:$g" = "${OPERAND_UID}:${OPERAND_UID}" ] || { echo "id -u:id -g is $u:$g, expected ${OPERAND_UID}:${OPERAND_UID}"; exit 1; }` },
@@ -95,10 +95,4 @@ function operandSmoke(target: Target): SmokeCheck[] {
     });
   }
   return checks;
-}
-
-export function onlyVersion(target: Target) {
-  const pg = target.postgres[0];
-  if (target.postgres.length !== 1 || !pg) throw new Error(`${target.id}: a ${target.kind} image has exactly one PostgreSQL version`);
-  return pg;
 }

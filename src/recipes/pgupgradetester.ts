@@ -1,23 +1,23 @@
 // pgupgradetester: every major of the target in one image, for pg_upgrade tests. With the
 // `distro` source the older major comes from the previous Debian release, pinned low.
-import type { Target } from "../plan/types.js";
+import type { PgupgradetesterTarget } from "../plan/types.js";
 import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
 import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe } from "./types.js";
 
-export function pgupgradetesterRecipe(target: Target, ctx: RecipeContext): Recipe {
-  const majors = [...target.postgres].sort((a, b) => a.major - b.major);
-  const oldest = majors[0]!;
-  const newest = majors[majors.length - 1]!;
-  if (majors.length < 2) throw new Error(`${target.id}: a pgupgradetester needs two or more majors`);
+export function pgupgradetesterRecipe(target: PgupgradetesterTarget, ctx: RecipeContext): Recipe {
+  // The plan lists the majors oldest first (targets.ts), two or more by type.
+  const majors = target.postgres;
+  const oldest = majors.reduce((a, b) => (b.major < a.major ? b : a));
+  const newest = majors.reduce((a, b) => (b.major > a.major ? b : a));
   const [oldBin, newBin] = [binDir(oldest.major), binDir(newest.major)];
   return {
     target: target.id,
     base: { image: target.base },
     artifacts: [],
     steps: [
-      { op: "run", script: aptSetup(target.packageSource, target.distro!, target.postgres, ctx.pgdg) },
+      { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
       { op: "run", script: pgInstall([...pgPackages(majors), ...target.packages.map((p) => pinned(p.name, p.version || undefined))]) },
       { op: "env", name: "PATH", value: pgPath(newest.major) },
     ],

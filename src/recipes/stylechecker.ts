@@ -1,6 +1,6 @@
 // stylechecker: pinned code style tools on a digest-pinned base: Python tools in a venv at exact
 // versions, apt tools (shellcheck, uncrustify) at pinned versions from the base's release.
-import type { Target } from "../plan/types.js";
+import type { StylecheckerTarget } from "../plan/types.js";
 import { aptInstall, pinned } from "./apt.js";
 import type { Recipe, SmokeCheck } from "./types.js";
 
@@ -9,8 +9,8 @@ export const STYLE_VENV = "/opt/pg-images/style/venv";
 /** How to ask each known tool its version; others are asked with --version. */
 const VERSION_ARGS: Record<string, string> = { shellcheck: "--version", uncrustify: "--version" };
 
-export function stylecheckerRecipe(target: Target): Recipe {
-  const python = target.python ?? [];
+export function stylecheckerRecipe(target: StylecheckerTarget): Recipe {
+  const python = target.python;
   const apt = target.packages;
   const checks: SmokeCheck[] = [
     ...python.map((t) => ({

@@ -1,5 +1,7 @@
-// Recipe data → Dagger containers. The Dockerfile renderer reads the same data.
-import { dag, type Container, type Directory } from "@dagger.io/dagger";
+// Recipe data → Dagger containers. The Dockerfile renderer reads the same data. This file only maps
+// steps to Container calls; every container it starts from comes through the context, so the
+// mapping runs (and is tested) without an engine.
+import type { Container, Directory } from "@dagger.io/dagger";
 import type { Artifact, Base, Mount, Recipe, Step } from "../recipes/types.js";
 
 export interface DaggerContext {
@@ -9,6 +11,8 @@ export interface DaggerContext {
   fixtures: Directory;
   /** The built image of another target (a parent). */
   image: (targetId: string) => Container;
+  /** A container from a digest-pinned image; the engine side passes dag.container().from. */
+  pull: (ref: string) => Container;
 }
 
 export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Record<string, string> = {}): Container {
@@ -31,7 +35,13 @@ export function mountDirectory(m: Mount, ctx: DaggerContext): Directory {
 }
 
 function baseContainer(base: Base, ctx: DaggerContext): Container {
-  return "image" in base ? dag.container().from(base.image) : ctx.image(base.target);
+  return "image" in base ? ctx.pull(base.image) : ctx.image(base.target);
+}
+
+function artifactOutput(artifacts: ReadonlyMap<string, Directory>, id: string): Directory {
+  const output = artifacts.get(id);
+  if (!output) throw new Error(`copy from artifact "${id}", which the recipe does not build; it builds ${[...artifacts.keys()].join(", ") || "none"}`);
+  return output;
 }
 
 function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext, artifacts: ReadonlyMap<string, Directory>): Container {
@@ -48,9 +58,9 @@ function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext
       case "copy": {
         const s = step.source;
         // An artifact's output is a directory; paths in it are absolute in the artifact's image.
-        const [root, path] = "context" in s ? [ctx.context, s.context] : [artifacts.get(s.artifact)!, relative(s.path)];
+        const [root, path] = "context" in s ? [ctx.context, s.context] : [artifactOutput(artifacts, s.artifact), relative(s.path)];
         if (step.what === "directory") return c.withDirectory(step.to, root.directory(path));
-        const to = step.to.endsWith("/") ? step.to + path.split("/").pop()! : step.to;
+        const to = step.to.endsWith("/") ? step.to + path.slice(path.lastIndexOf("/") + 1) : step.to;
         return c.withFile(to, root.file(path));
       }
       case "entrypoint":

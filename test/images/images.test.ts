@@ -38,6 +38,11 @@ const summary: string[] = [];
 
 const ref = (t: PlannedTarget) => `${t.repository.testing}:${t.tags.testing}`;
 const target = (id: string) => world!.plan.targets.find((t) => t.id === id)!;
+const operand = (id: string) => {
+  const t = target(id);
+  if (t.kind !== "operand") throw new Error(`${id} is not an operand`);
+  return t;
+};
 
 async function cli(args: string[]): Promise<string> {
   let out = "";
@@ -79,7 +84,7 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
     };
 
     it("a PostgreSQL pin the archive lacks fails the build, naming the target", async () => {
-      const t = { ...target(minimal), postgres: [{ major: 15, version: "15.0", preview: false }] };
+      const t: PlannedTarget = { ...operand(minimal), postgres: [{ major: 15, version: "15.0", preview: false }] };
       const dockerfile = renderDockerfile(t, recipeFor(t, world!.ctx), target);
       await expect(build(t.id, "pg-images-test/broken:pin", dockerfile, world!.dir)).rejects.toThrow(
         /^minimal-15-bookworm: build failed[\s\S]*Version '15\.0-\*' for 'postgresql-15' was not found/,
@@ -88,7 +93,7 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
 
     it("an image with another PostgreSQL version fails the version check", async () => {
       needs(minimal);
-      const t = { ...target(minimal), postgres: [{ major: 15, version: "15.1", preview: false }] };
+      const t: PlannedTarget = { ...operand(minimal), postgres: [{ major: 15, version: "15.1", preview: false }] };
       await expect(smoke(t.id, built.get(minimal)!, recipeFor(t, world!.ctx), world!.roots)).rejects.toThrow(
         /^minimal-15-bookworm: server starts and reports 15\.1: exit 1\n[\s\S]*expected 'PostgreSQL 15\.1 …'/,
       );

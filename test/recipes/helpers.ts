@@ -1,7 +1,8 @@
 // The default matrix planned once, with the recipe context the CLI would pass.
 import { readFileSync } from "node:fs";
 import { planFromText } from "../../src/plan/fromText.js";
-import type { PlannedTarget } from "../../src/plan/types.js";
+import type { ImageKind } from "../../src/kinds.js";
+import type { Planned, PlannedTarget, TargetOf } from "../../src/plan/types.js";
 import type { RecipeContext } from "../../src/recipes/index.js";
 
 const REQUIREMENTS = "images/failtester/requirements.txt";
@@ -18,3 +19,12 @@ export function target(id: string): PlannedTarget {
   if (!t) throw new Error(`no target ${id}`);
   return t;
 }
+
+/** A target of a known kind, typed as that kind's target. */
+export function targetOf<K extends ImageKind>(id: string, kind: K): TargetOf<K> & Planned {
+  const t = target(id);
+  if (!isKind(t, kind)) throw new Error(`${id} is a ${t.kind}, not a ${kind}`);
+  return t;
+}
+
+const isKind = <K extends ImageKind>(t: PlannedTarget, kind: K): t is TargetOf<K> & Planned => t.kind === kind;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { recipeFor } from "../../src/recipes/index.js";
 import type { Recipe, Step } from "../../src/recipes/types.js";
-import { ctx, plan, target } from "./helpers.js";
+import { ctx, plan, target, targetOf } from "./helpers.js";
 
 const runScripts = (r: Recipe) => [...r.artifacts.flatMap((a) => a.steps), ...r.steps].flatMap((s) => (s.op === "run" ? [s.script] : []));
 
@@ -111,7 +111,7 @@ describe("test images", () => {
   });
 
   it("extupgradetester copies a repository given as a path from the context", () => {
-    const t = { ...target("extupgradetester-16-bookworm"), extension: { name: "greeter", repository: "ext-repo", versions: [{ version: "1.0", ref: "v1.0" }] } };
+    const t = { ...targetOf("extupgradetester-16-bookworm", "extupgradetester"), extension: { name: "greeter", repository: "ext-repo", versions: [{ version: "1.0", ref: "v1.0" }] } };
     const r = recipeFor(t, ctx);
     expect(r.artifacts[0]!.steps[0]).toEqual({ op: "copy", source: { context: "ext-repo" }, what: "directory", to: "/src/repository" });
     expect(r.smoke[1]!.mounts).toEqual([{ context: "ext-repo", at: "/mnt/repository" }]);

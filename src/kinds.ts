@@ -1,0 +1,113 @@
+// The image kinds, one record each: what a kind's image config needs and must not carry, what it
+// may be built from, how many PostgreSQL versions a target has, its default description and tags.
+// The schema's enum, the kind rules (matrix/rules.ts), the targets expansion (plan/targets.ts),
+// default tags (plan/tags.ts) and the recipe lookup (recipes/index.ts) all read this table.
+//
+// A kind's recipe is the one thing not stored here as a value. Recipes take the plan's targets,
+// whose types are derived from this table (plan/types.ts), and the matrix schema imports this file:
+// a function reference here would make the schema load every recipe and close an import cycle
+// (schema → kinds → recipes → plan → kinds). So the kind name is the reference: recipes/index.ts
+// resolves it through a record typed `{ [K in ImageKind]: (target: TargetOf<K>, …) => Recipe }`,
+// and the compiler refuses a kind without a recipe, or a recipe that reads another kind's fields.
+// Pure: no imports but types.
+import type { Flavour, ImageConfig } from "./matrix/schema.js";
+import type { TagTemplates } from "./plan/tags.js";
+
+/** The image kinds pg-images knows how to build; each has one recipe in src/recipes/. */
+export const IMAGE_KINDS = ["extbuilder", "exttester", "failtester", "pgupgradetester", "extupgradetester", "stylechecker", "operand"] as const;
+export type ImageKind = (typeof IMAGE_KINDS)[number];
+
+/** Keys of an image config that only some kinds use; every other key applies to all kinds. */
+export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension";
+
+export interface KindSpec {
+  /** Default description (the OCI description annotation) when the image gives none. */
+  description: string;
+  /**
+   * PostgreSQL per target. one: a target per (major, distro) pair. every: one target per distro
+   * holding every major (two or more). none: one target, no PostgreSQL and no distro, built on `base`.
+   */
+  postgres: "one" | "every" | "none";
+  /** Keys the image must give. */
+  needs: readonly KindKey[];
+  /** Keys the image must not give: the recipe would ignore them, so they are refused. */
+  forbids: readonly KindKey[];
+  /** The kinds it may be built from (their image, not a base); absent: never built from another. */
+  from?: { kinds: readonly ImageKind[]; required: boolean };
+  /** Default tag templates; an image's `tags` override them one by one. */
+  tags: TagTemplates;
+}
+
+const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
+/** Test images: the-process's dev/release scheme. */
+const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{revision}", aliases: ["{version}"] };
+/** Keys only operands (flavour, bundled extensions) or the stylechecker (its own base) take. */
+const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base"];
+
+export const KINDS: Record<ImageKind, KindSpec> = {
+  operand: {
+    description: "PostgreSQL server",
+    postgres: "one",
+    needs: ["flavour"],
+    forbids: ["requirements", "python", "extension", "base"],
+    // Required or forbidden by flavour: see FLAVOUR_BELOW.
+    from: { kinds: ["operand"], required: false },
+    tags: { testing: OPERAND_TAG, release: OPERAND_TAG, aliases: ["{version}-{flavour}-{distro}", "{major}-{flavour}-{distro}"] },
+  },
+  extbuilder: {
+    description: "Builds a PostgreSQL extension against one PostgreSQL version",
+    postgres: "one",
+    needs: [],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
+    tags: TEST_TAGS,
+  },
+  exttester: {
+    description: "Runs a PostgreSQL extension's regression and isolation suites",
+    postgres: "one",
+    needs: [],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
+    from: { kinds: ["extbuilder"], required: true },
+    tags: TEST_TAGS,
+  },
+  failtester: {
+    description: "Runs a PostgreSQL extension's failure-injection tests (mitmproxy)",
+    postgres: "one",
+    needs: ["requirements"],
+    forbids: [...NOT_OPERAND, "python", "extension"],
+    from: { kinds: ["extbuilder"], required: true },
+    tags: TEST_TAGS,
+  },
+  pgupgradetester: {
+    description: "Every configured PostgreSQL major, for pg_upgrade tests",
+    postgres: "every",
+    needs: [],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
+    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{revision}", aliases: ["{versions}"] },
+  },
+  extupgradetester: {
+    description: "Older builds of an extension, for extension upgrade tests",
+    postgres: "one",
+    needs: ["extension"],
+    forbids: [...NOT_OPERAND, "requirements", "python"],
+    from: { kinds: ["extbuilder", "exttester"], required: true },
+    tags: TEST_TAGS,
+  },
+  stylechecker: {
+    description: "Pinned code style tools",
+    postgres: "none",
+    needs: ["base", "python"],
+    forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
+    tags: { testing: "dev{timestamp}", release: "v{revision}", aliases: ["latest"] },
+  },
+};
+
+/** An operand flavour stacks on the flavour below it; minimal stands on the distro's base. */
+export const FLAVOUR_BELOW: Record<Flavour, Flavour | undefined> = { minimal: undefined, standard: "minimal", full: "standard" };
+
+/** Whether an image of this kind (and flavour) must, may or must not name `from`. */
+export function fromRule(img: Pick<ImageConfig, "kind" | "flavour">): "required" | "optional" | "forbidden" {
+  const spec = KINDS[img.kind].from;
+  if (!spec) return "forbidden";
+  if (img.kind === "operand" && img.flavour) return FLAVOUR_BELOW[img.flavour] ? "required" : "forbidden";
+  return spec.required ? "required" : "optional";
+}
