@@ -17,6 +17,16 @@ import type { TagTemplates } from "./plan/tags.js";
 export const IMAGE_KINDS = ["extbuilder", "exttester", "failtester", "pgupgradetester", "extupgradetester", "stylechecker", "operand"] as const;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
 
+/**
+ * Platforms an image can be built for. arm64 builds and smoke tests run under emulation where the
+ * engine's host is amd64 (binfmt_misc + qemu-user-static).
+ */
+export const PLATFORMS = ["linux/amd64", "linux/arm64"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+/** Operand images run in production on both; test images serve CI runners, which are amd64. */
+const BOTH: readonly Platform[] = ["linux/amd64", "linux/arm64"];
+const AMD64: readonly Platform[] = ["linux/amd64"];
+
 /** Keys of an image config that only some kinds use; every other key applies to all kinds. */
 export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension";
 
@@ -36,6 +46,8 @@ export interface KindSpec {
   from?: { kinds: readonly ImageKind[]; required: boolean };
   /** Default tag templates; an image's `tags` override them one by one. */
   tags: TagTemplates;
+  /** Platforms built unless the image says `platforms`. */
+  platforms: readonly Platform[];
 }
 
 const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
@@ -53,6 +65,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     // Required or forbidden by flavour: see FLAVOUR_BELOW.
     from: { kinds: ["operand"], required: false },
     tags: { testing: OPERAND_TAG, release: OPERAND_TAG, aliases: ["{version}-{flavour}-{distro}", "{major}-{flavour}-{distro}"] },
+    platforms: BOTH,
   },
   extbuilder: {
     description: "Builds a PostgreSQL extension against one PostgreSQL version",
@@ -60,6 +73,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     needs: [],
     forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
     tags: TEST_TAGS,
+    platforms: AMD64,
   },
   exttester: {
     description: "Runs a PostgreSQL extension's regression and isolation suites",
@@ -68,6 +82,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
+    platforms: AMD64,
   },
   failtester: {
     description: "Runs a PostgreSQL extension's failure-injection tests (mitmproxy)",
@@ -76,6 +91,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     forbids: [...NOT_OPERAND, "python", "extension"],
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
+    platforms: AMD64,
   },
   pgupgradetester: {
     description: "Every configured PostgreSQL major, for pg_upgrade tests",
@@ -83,6 +99,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     needs: [],
     forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
     tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{revision}", aliases: ["{versions}"] },
+    platforms: AMD64,
   },
   extupgradetester: {
     description: "Older builds of an extension, for extension upgrade tests",
@@ -91,6 +108,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     forbids: [...NOT_OPERAND, "requirements", "python"],
     from: { kinds: ["extbuilder", "exttester"], required: true },
     tags: TEST_TAGS,
+    platforms: AMD64,
   },
   stylechecker: {
     description: "Pinned code style tools",
@@ -98,6 +116,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     needs: ["base", "python"],
     forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
     tags: { testing: "dev{timestamp}", release: "v{revision}", aliases: ["latest"] },
+    platforms: AMD64,
   },
 };
 
@@ -110,4 +129,13 @@ export function fromRule(img: Pick<ImageConfig, "kind" | "flavour">): "required"
   if (!spec) return "forbidden";
   if (img.kind === "operand" && img.flavour) return FLAVOUR_BELOW[img.flavour] ? "required" : "forbidden";
   return spec.required ? "required" : "optional";
+}
+
+/**
+ * The platforms an image is built for: its own list, else those of the image it is built on (a
+ * flavour stacks on what its parent built), else its kind's; in the order of PLATFORMS.
+ */
+export function platformsOf(img: Pick<ImageConfig, "kind" | "platforms">, parent?: readonly Platform[]): Platform[] {
+  const wanted = img.platforms ?? parent ?? KINDS[img.kind].platforms;
+  return PLATFORMS.filter((p) => wanted.includes(p));
 }

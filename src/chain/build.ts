@@ -1,6 +1,6 @@
 // build-all: every target of the plan through build → smoke → SBOM, as concurrently as the
 // dependency graph allows, in one engine session.
-import { dag, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { dag, type Container, type Directory, type File, type Platform as EnginePlatform } from "@dagger.io/dagger";
 import { failedTargets } from "../release/verdict.js";
 import { Report } from "../report.js";
 import type { Matrix } from "../matrix/schema.js";
@@ -10,30 +10,37 @@ import { targetRefs } from "../plan/tags.js";
 import type { Plan, PlannedTarget } from "../plan/types.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import type { Recipe } from "../recipes/types.js";
+import type { CheckResult } from "../release/decisions.js";
 import { renderImage, type DaggerContext } from "../render/dagger.js";
-import { failure, sbom, secondsSince, smoke, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
+import type { Platform } from "../kinds.js";
+import { failure, indexWithAnnotations, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
 
 export interface Built {
   target: PlannedTarget;
   recipe: Recipe;
+  /** The image for the target's first platform. */
   image: Container;
+  /** Every platform in one OCI tarball: an image index when there are several. */
   tarball: File;
-  sbom?: Sbom;
+  /** One per platform, the first platform's first; empty unless the target passed. */
+  sboms: Sbom[];
   result: TargetResult;
 }
 
 export class Builder {
   private readonly images = new Map<string, Container>();
   private readonly runs = new Map<string, Promise<Built>>();
-  readonly ctx: DaggerContext;
 
   constructor(
     readonly matrix: Matrix,
     readonly plan: Plan,
     private readonly recipes: RecipeContext,
-    dirs: { context: Directory; fixtures: Directory },
-  ) {
-    this.ctx = { ...dirs, image: (id) => this.image(id), pull: (ref) => dag.container().from(ref) };
+    private readonly dirs: { context: Directory; fixtures: Directory },
+  ) {}
+
+  /** What a recipe renders against on one platform: parents and bases of that platform. */
+  ctx(platform: Platform): DaggerContext {
+    return { ...this.dirs, image: (id) => this.image(id, platform), pull: (ref) => dag.container({ platform: platform as string as EnginePlatform }).from(ref) };
   }
 
   target(id: string): PlannedTarget {
@@ -44,14 +51,26 @@ export class Builder {
     return recipeFor(this.target(id), this.recipes);
   }
 
-  /** The target's image, lazily: nothing runs until something asks for a result. */
-  image(id: string): Container {
-    let image = this.images.get(id);
+  /** The target's image on a platform (default: its first), lazily: nothing runs until asked. */
+  image(id: string, platform: Platform = this.target(id).platforms[0]!): Container {
+    const key = `${id} ${platform}`;
+    let image = this.images.get(key);
     if (!image) {
-      image = renderImage(this.recipe(id), this.ctx, this.target(id).annotations);
-      this.images.set(id, image);
+      image = renderImage(this.recipe(id), this.ctx(platform), this.target(id).annotations);
+      this.images.set(key, image);
     }
     return image;
+  }
+
+  /** Every platform of the target in one OCI tarball; several make an image index. */
+  tarball(t: PlannedTarget): File {
+    const [first, ...rest] = t.platforms.map((p) => this.image(t.id, p));
+    return rest.length === 0 ? first!.asTarball() : indexWithAnnotations(first!.asTarball({ platformVariants: rest }), t.annotations, this.matrix.tools.crane);
+  }
+
+  /** The recipe's smoke checks on each platform's image (built here, or pulled for a release). */
+  smokeEveryPlatform(t: PlannedTarget, recipe: Recipe, imageOn: (p: Platform) => Container): Promise<CheckResult[]> {
+    return smokeEveryPlatform(t.platforms.map((p) => ({ platform: p, image: imageOn(p), ctx: this.ctx(p) })), recipe);
   }
 
   /** Build, smoke-test and scan one target, once per session however often it is asked. */
@@ -70,7 +89,7 @@ export class Builder {
   private unexpected(t: PlannedTarget, e: unknown): Built {
     const image = this.image(t.id);
     const result: TargetResult = { id: t.id, inputKey: t.inputKey, status: "failed", checks: [], seconds: 0, reason: `internal error: ${failure(e)}` };
-    return { target: t, recipe: this.recipe(t.id), image, tarball: image.asTarball(), result };
+    return { target: t, recipe: this.recipe(t.id), image, tarball: image.asTarball(), sboms: [], result };
   }
 
   async runAll(targets: readonly PlannedTarget[]): Promise<Built[]> {
@@ -81,8 +100,8 @@ export class Builder {
     const start = Date.now();
     const recipe = this.recipe(t.id);
     const image = this.image(t.id);
-    const tarball = image.asTarball();
-    const base = { target: t, recipe, image, tarball };
+    const tarball = this.tarball(t);
+    const base = { target: t, recipe, image, tarball, sboms: [] };
     const result = (rest: Omit<TargetResult, "id" | "inputKey" | "seconds">): TargetResult => ({
       id: t.id,
       inputKey: t.inputKey,
@@ -102,30 +121,36 @@ export class Builder {
     const build = await built;
     if ("error" in build) return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(build.error)}` }) };
     const { digest } = build;
-    const checks = await smoke(image, recipe, this.ctx);
+    // A target passes only if every platform passes; each check is named with its platform.
+    const checks = await this.smokeEveryPlatform(t, recipe, (p) => this.image(t.id, p));
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
       const reason = failed.map((c) => `${t.id}: smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
       return { ...base, result: result({ status: "failed", digest, checks, reason }) };
     }
     try {
-      const scanned = sbom(tarball, this.matrix.tools.syft);
-      const [size] = await Promise.all([unpackedSize(image), scanned.spdx.sync(), scanned.cyclonedx.sync()]);
-      const paths = { spdx: `sbom/${t.id}.spdx.json`, cyclonedx: `sbom/${t.id}.cdx.json` };
-      return { ...base, sbom: scanned, result: result({ status: "passed", digest, size, checks, sbom: paths }) };
+      const sboms = t.platforms.map((p, i) => sbom(tarball, this.matrix.tools.syft, p, sbomPaths(t.id, p, i === 0)));
+      const [size] = await Promise.all([unpackedSize(image), ...sboms.flatMap((s) => [s.spdx.sync(), s.cyclonedx.sync()])]);
+      const paths = Object.fromEntries(sboms.map((s) => [s.platform, s.paths]));
+      return { ...base, sboms, result: result({ status: "passed", digest, size, checks, sbom: sboms[0]!.paths, sboms: paths }) };
     } catch (e) {
       return { ...base, result: result({ status: "failed", digest, checks, reason: `SBOM failed: ${failure(e)}` }) };
     }
   }
 }
 
+/** The report's SBOM paths: the first platform's without a suffix, the others with theirs. */
+function sbomPaths(id: string, platform: Platform, first: boolean): { spdx: string; cyclonedx: string } {
+  const name = first ? id : `${id}.${platform.replace("/", "-")}`;
+  return { spdx: `sbom/${name}.spdx.json`, cyclonedx: `sbom/${name}.cdx.json` };
+}
+
 /** The run's Report: summary.txt, summary.json, the SBOMs and extra files, and its verdict. */
-export function report(plan: Plan, results: readonly TargetResult[], sboms: ReadonlyMap<string, Sbom>, extra: Record<string, string> = {}): Report {
+export function report(plan: Plan, results: readonly TargetResult[], sboms: ReadonlyMap<string, readonly Sbom[]>, extra: Record<string, string> = {}): Report {
   const summary = summaryText(results);
   let dir = dag.directory().withNewFile("summary.txt", summary).withNewFile("summary.json", summaryJson(plan, results));
   for (const r of results) {
-    const files = sboms.get(r.id);
-    if (files && r.sbom) dir = dir.withFile(r.sbom.spdx, files.spdx).withFile(r.sbom.cyclonedx, files.cyclonedx);
+    for (const s of r.sbom ? (sboms.get(r.id) ?? []) : []) dir = dir.withFile(s.paths.spdx, s.spdx).withFile(s.paths.cyclonedx, s.cyclonedx);
   }
   for (const [path, text] of Object.entries(extra)) dir = dir.withNewFile(path, text);
   return new Report(summary, failedTargets(results), dir);

@@ -86,7 +86,7 @@ export class Pipeline {
     const planned = this.plan(filters);
     const builder = this.builder(planned);
     const built = await builder.runAll(planned.plan.targets);
-    const sboms = new Map(built.flatMap((b) => (b.sbom ? [[b.target.id, b.sbom] as const] : [])));
+    const sboms = new Map(built.map((b) => [b.target.id, b.sboms] as const));
     return report(planned.plan, built.map((b) => b.result), sboms);
   }
 

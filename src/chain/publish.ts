@@ -2,7 +2,8 @@
 // the tested digests are copied (never rebuilt) to the release repository, then the aliases move
 // where the gate allows. Unique tags go first and aliases last, so an interrupted run leaves no
 // alias on an untested digest, and a re-run converges.
-import { dag, type File } from "@dagger.io/dagger";
+import { dag, type File, type Platform as EnginePlatform } from "@dagger.io/dagger";
+import type { Platform } from "../kinds.js";
 import { KEYS } from "../plan/metadata.js";
 import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
@@ -11,7 +12,7 @@ import { decideGate, decideSkip, decideUniqueTag } from "../release/decisions.js
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
 import type { Builder, Built } from "./build.js";
 import type { RegistryClient } from "./registry.js";
-import { failure, secondsSince, smoke, type Sbom, type TargetResult } from "./target.js";
+import { failure, secondsSince, type Sbom, type TargetResult } from "./target.js";
 
 /** SBOMs are published as a sibling image tagged after the image digest (cosign's scheme). */
 export const sbomTag = (digest: string) => `${digest.replace(":", "-")}.sbom`;
@@ -19,7 +20,7 @@ const SBOM_FILE = "sbom.spdx.json";
 
 export interface PublishOutcome {
   results: TargetResult[];
-  sboms: Map<string, Sbom>;
+  sboms: Map<string, readonly Sbom[]>;
   /** Extra report files: release notes and catalogs. */
   files: Record<string, string>;
 }
@@ -40,7 +41,7 @@ export class Publisher {
   }
 
   async publishTesting(targets: readonly PlannedTarget[]): Promise<PublishOutcome> {
-    const sboms = new Map<string, Sbom>();
+    const sboms = new Map<string, readonly Sbom[]>();
     const results = await Promise.all(
       targets.map(async (t): Promise<TargetResult> => {
         let built: Built | undefined;
@@ -48,13 +49,13 @@ export class Publisher {
           const skipped = await this.unchanged(t);
           if (skipped) return skipped;
           built = await this.builder.run(t.id);
-          if (built.sbom) sboms.set(t.id, built.sbom);
+          sboms.set(t.id, built.sboms);
           if (built.result.status !== "passed") return { ...built.result, published: [] };
           if (!t.push) return { ...built.result, published: [], reason: "push: false" };
           const ref = targetRefs(t).testing;
           const tarball = built.tarball;
           const published = await this.pushUnique(ref, built.result.digest!, { tarball });
-          await this.pushSbom(t.repository.testing, built.result.digest!, built.sbom!.spdx);
+          await this.pushSbom(t.repository.testing, built.result.digest!, built.sboms[0]!.spdx);
           return { ...built.result, published };
         } catch (e) {
           const base = built?.result ?? { id: t.id, inputKey: t.inputKey, checks: [], seconds: 0 };
@@ -99,11 +100,16 @@ export class Publisher {
     }
     // Test exactly the digest that will be released, and what the first alias points to now.
     const recipe = this.builder.recipe(t.id);
-    const candidate = dag.container().import_(this.registry.pull(`${t.repository.testing}@${digest}`));
+    // Every platform of each index, imported from one pull of it.
+    const imported = (tarball: File) => (p: Platform) => dag.container({ platform: p as string as EnginePlatform }).import_(tarball);
+    const candidate = imported(this.registry.pull(`${t.repository.testing}@${digest}`));
     const aliasRef = refs.aliases[0];
     const currentDigest = aliasRef ? await this.registry.digest(aliasRef) : undefined;
-    const current = currentDigest ? dag.container().import_(this.registry.pull(`${t.repository.release}@${currentDigest}`)) : undefined;
-    const [checks, currentChecks] = await Promise.all([smoke(candidate, recipe, this.builder.ctx), current ? smoke(current, recipe, this.builder.ctx) : undefined]);
+    const current = currentDigest ? imported(this.registry.pull(`${t.repository.release}@${currentDigest}`)) : undefined;
+    const [checks, currentChecks] = await Promise.all([
+      this.builder.smokeEveryPlatform(t, recipe, candidate),
+      current ? this.builder.smokeEveryPlatform(t, recipe, current) : undefined,
+    ]);
     const gate = decideGate(checks, currentChecks);
 
     const release = refs.release;

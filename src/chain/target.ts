@@ -2,12 +2,29 @@
 // failing never hides the others' results.
 import { dag, ExecError, type Container, type File } from "@dagger.io/dagger";
 import type { CheckResult } from "../release/decisions.js";
+import type { Platform } from "../kinds.js";
 import type { Recipe } from "../recipes/types.js";
 import { mountDirectory, type DaggerContext } from "../render/dagger.js";
 
+/** One platform's SBOM: syft's SPDX and CycloneDX documents, and their paths in the report. */
 export interface Sbom {
+  platform: Platform;
   spdx: File;
   cyclonedx: File;
+  paths: { spdx: string; cyclonedx: string };
+}
+
+/** `uname -m` on each platform: what the smoke checks assert the image runs as. */
+const MACHINE: Record<Platform, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
+
+/**
+ * Smoke checks on every platform's image, concurrently. With several platforms each check is
+ * named after its platform ("linux/arm64: SELECT version()"), so a report says which one failed.
+ */
+export async function smokeEveryPlatform(images: readonly { platform: Platform; image: Container; ctx: DaggerContext }[], recipe: Recipe): Promise<CheckResult[]> {
+  const each = await Promise.all(images.map(({ platform, image, ctx }) => smoke(image.withEnvVariable("PG_IMAGES_MACHINE", MACHINE[platform]), recipe, ctx)));
+  if (images.length === 1) return each[0]!;
+  return each.flatMap((checks, i) => checks.map((c) => ({ ...c, name: `${images[i]!.platform}: ${c.name}` })));
 }
 
 /** Smoke checks and the image-config expectations, run against any container. */
@@ -38,16 +55,49 @@ async function configChecks(image: Container, recipe: Recipe): Promise<CheckResu
   ];
 }
 
-/** SPDX and CycloneDX JSON from syft, scanning the image tarball (what gets pushed). */
-export function sbom(tarball: File, syftImage: string): Sbom {
+/** SPDX and CycloneDX JSON from syft for one platform, scanning the tarball that gets pushed. */
+export function sbom(tarball: File, syftImage: string, platform: Platform, paths: Sbom["paths"]): Sbom {
   const scanned = dag
     .container()
     .from(syftImage)
     .withEnvVariable("SYFT_CHECK_FOR_APP_UPDATE", "false")
     .withMountedFile("/image.tar", tarball)
-    .withExec(["/syft", "scan", "oci-archive:/image.tar", "-q", "-o", "spdx-json=/tmp/sbom.spdx.json", "-o", "cyclonedx-json=/tmp/sbom.cdx.json"]);
-  return { spdx: scanned.file("/tmp/sbom.spdx.json"), cyclonedx: scanned.file("/tmp/sbom.cdx.json") };
+    .withExec(["/syft", "scan", "oci-archive:/image.tar", "--platform", platform, "-q", "-o", "spdx-json=/tmp/sbom.spdx.json", "-o", "cyclonedx-json=/tmp/sbom.cdx.json"]);
+  return { platform, spdx: scanned.file("/tmp/sbom.spdx.json"), cyclonedx: scanned.file("/tmp/sbom.cdx.json"), paths };
 }
+
+/**
+ * The OCI annotations on the image index too (Dagger writes them on each platform's manifest
+ * only): the index blob is rewritten with them, which gives the index its final digest.
+ */
+export function indexWithAnnotations(tarball: File, annotations: Record<string, string>, toolImage: string): File {
+  const layout = dag.container().from(toolImage).withMountedFile("/image.tar", tarball).withExec(["sh", "-ec", "mkdir /layout && tar -xf /image.tar -C /layout"]);
+  return dag
+    .container()
+    .from(toolImage)
+    .withMountedDirectory("/layout", layout.directory("/layout"))
+    .withNewFile("/annotate.sh", ANNOTATE_INDEX)
+    .withEnvVariable("ANNOTATIONS", JSON.stringify(annotations))
+    .withExec(["sh", "-e", "/annotate.sh"])
+    .file("/image.tar");
+}
+
+// Shell for indexWithAnnotations, run in the crane image (busybox): index.json points at the
+// image index blob, which Dagger writes without annotations of its own; "annotations" is added as
+// its last member, the blob is stored under its new digest and index.json is written anew to
+// point at it (the layout holds that one index and nothing else).
+const ANNOTATE_INDEX = `cp -r /layout /work && cd /work
+old=$(sed -n 's/.*"digest":"sha256:\\([0-9a-f]*\\)".*/\\1/p' index.json)
+f="blobs/sha256/$old"
+[ -n "$old" ] && [ -f "$f" ] && [ "$(tail -c 1 "$f")" = "}" ] || { echo "no image index in index.json: $(cat index.json)"; exit 1; }
+n=$(wc -c < "$f")
+{ head -c $((n - 1)) "$f"; printf ',"annotations":%s}' "$ANNOTATIONS"; } > /tmp/index
+new=$(sha256sum /tmp/index | cut -d' ' -f1)
+size=$(wc -c < /tmp/index)
+mv /tmp/index "blobs/sha256/$new" && rm "$f"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s}]}' "$new" "$size" > index.json
+tar -C /work -cf /image.tar .
+`;
 
 /** The manifest digest inside an OCI tarball: what a registry will report once it is pushed. */
 export async function tarballDigest(tarball: File, toolImage: string): Promise<string> {
@@ -86,8 +136,10 @@ export interface TargetResult {
   digest?: string;
   size?: number;
   checks: CheckResult[];
-  /** Paths in the output directory. */
+  /** Paths in the output directory: the first platform's SBOM. */
   sbom?: { spdx: string; cyclonedx: string };
+  /** Every platform's SBOM paths, by platform. */
+  sboms?: Record<string, { spdx: string; cyclonedx: string }>;
   seconds: number;
   /** Why it failed, was blocked, or was skipped. */
   reason?: string;

@@ -2,7 +2,7 @@
 // problem it finds, with the key path to fix.
 import { known, type Problem } from "./problems.js";
 import { DEBIAN_RELEASES, majorsOffered, suiteFor } from "./sources.js";
-import { FLAVOUR_BELOW, fromRule, KINDS } from "../kinds.js";
+import { FLAVOUR_BELOW, fromRule, KINDS, platformsOf, type Platform } from "../kinds.js";
 import type { ImageConfig, Matrix } from "./schema.js";
 
 type Rule = (m: Matrix) => Problem[];
@@ -141,6 +141,31 @@ const fromCompatible: Rule = (m) =>
     return [];
   });
 
+// An image is built on its parent's image for the same platform, so it can list no platform its
+// parent lacks (without a list it builds its parent's); a platform listed twice is a typo.
+const platformsOfParent: Rule = (m) => {
+  const byId = new Map(m.images.map((img) => [img.id, img]));
+  const effective = (img: ImageConfig, seen: ReadonlySet<string> = new Set()): Platform[] => {
+    const parent = img.from === undefined || seen.has(img.id) ? undefined : byId.get(img.from);
+    return platformsOf(img, parent ? effective(parent, new Set([...seen, img.id])) : undefined);
+  };
+  return m.images.flatMap((img, i) => {
+    const listed = img.platforms ?? [];
+    const problems: Problem[] = duplicates(listed).map((j) => ({ path: ["images", i, "platforms", j], message: `platform "${listed[j]}" listed twice` }));
+    const parent = img.from === undefined ? undefined : byId.get(img.from);
+    if (!parent || !img.platforms) return problems;
+    const theirs = effective(parent);
+    const lacking = platformsOf(img).filter((p) => !theirs.includes(p));
+    if (lacking.length > 0) {
+      problems.push({
+        path: ["images", i, "platforms"],
+        message: `${lacking.join(", ")} not built by "${parent.id}" (it builds ${theirs.join(", ")}); remove ${lacking.join(", ")} here or add it to "${parent.id}"`,
+      });
+    }
+    return problems;
+  });
+};
+
 const acyclic: Rule = (m) => {
   const cycle = findCycle(new Map(m.images.map((i) => [i.id, i.from ? [i.from] : []])));
   if (!cycle) return [];
@@ -160,7 +185,7 @@ const tagTemplates: Rule = (m) =>
     });
   });
 
-const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, acyclic, tagTemplates];
+const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates];
 
 function duplicates<T>(values: T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));

@@ -1,7 +1,7 @@
 // The shape of matrix.yaml. Every object is strict: an unknown key is an error, because a
 // typo ("enabel: false") must never pass silently. Schema and type share one name.
 import { z } from "zod";
-import { IMAGE_KINDS } from "../kinds.js";
+import { IMAGE_KINDS, PLATFORMS } from "../kinds.js";
 
 export { IMAGE_KINDS, type ImageKind } from "../kinds.js";
 
@@ -135,6 +135,8 @@ export const ImageConfig = z.strictObject({
   base: pinnedImage.optional(),
   /** extupgradetester: the extension project and its older versions. */
   extension: ExtensionProject.optional(),
+  /** Platforms to build, test and publish as one image index; default: the kind's (kinds.ts). */
+  platforms: z.array(z.enum(PLATFORMS)).min(1).optional(),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 

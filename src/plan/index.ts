@@ -21,7 +21,7 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
   const ordered = buildOrder(targets);
   const keys = new Map<string, string>();
   for (const t of ordered) {
-    keys.set(t.id, inputKey(recipeFor(t, { pgdg: m.pgdg, files }), t.from ? keys.get(t.from) : undefined));
+    keys.set(t.id, inputKey(recipeFor(t, { pgdg: m.pgdg, files }), t.platforms, t.from ? keys.get(t.from) : undefined));
   }
   const { picked, needed } = selectTargets(ordered, filters);
   const planned: PlannedTarget[] = ordered

@@ -1,5 +1,5 @@
 // Matrix → targets: one per image × PostgreSQL version × distro where the kind applies.
-import { KINDS, type ImageKind } from "../kinds.js";
+import { KINDS, platformsOf, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
 import type { ImageConfig, Matrix } from "../matrix/schema.js";
 import { renderTags } from "./tags.js";
@@ -111,6 +111,7 @@ function makeTarget(
     tags: renderTags(templates, { image: img.id, postgres: shape.postgres, distro: shape.distro, flavour: img.flavour, ...inputs }, preview),
     extensions: [...(parent?.extensions ?? []), ...extensions],
     excluded: [...(parent?.excluded ?? []), ...excluded],
+    platforms: platformsOf(img, parent?.platforms),
     packages: Object.entries(img.packages ?? {}).map(([name, version]) => ({ name, version })).sort((a, b) => a.name.localeCompare(b.name)),
   };
   return { ...common, ...byKind };

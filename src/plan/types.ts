@@ -1,4 +1,5 @@
 // The plan's vocabulary: what one build target is, independent of how it gets built.
+import type { Platform } from "../kinds.js";
 import type { Flavour, ImageKind, PackageSource } from "../matrix/schema.js";
 
 export interface PgVersion {
@@ -49,6 +50,8 @@ export interface TargetCommon {
   excluded: Excluded[];
   /** Extra apt packages with version patterns ("" = the release's version). */
   packages: { name: string; version: string }[];
+  /** Built, smoke-tested and published together as one image index. */
+  platforms: Platform[];
 }
 
 /** Kind-specific fields; a kind that lacks one reads it as undefined, never as a value. */

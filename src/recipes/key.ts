@@ -17,10 +17,10 @@ export function sha256(text: string): string {
 }
 
 /**
- * Recipe steps, base and artifacts, plus the key of the target it is built on. Smoke checks are
- * left out: a changed check re-tests an image, it does not change it.
+ * Recipe steps, base and artifacts, the platforms built, plus the key of the target it is built
+ * on. Smoke checks are left out: a changed check re-tests an image, it does not change it.
  */
-export function inputKey(recipe: Recipe, parentKey?: string): string {
+export function inputKey(recipe: Recipe, platforms: readonly string[], parentKey?: string): string {
   const { base, steps, artifacts } = recipe;
-  return "sha256:" + sha256(canonicalJson({ base, steps, artifacts, parentKey: parentKey ?? null }));
+  return "sha256:" + sha256(canonicalJson({ base, steps, artifacts, platforms, parentKey: parentKey ?? null }));
 }

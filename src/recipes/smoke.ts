@@ -41,12 +41,19 @@ export function stopCluster(o: ClusterOptions): string {
   ].join("\n");
 }
 
-/** Shell: fail unless `SELECT version()` reports exactly this version. */
+/**
+ * Shell: fail unless `SELECT version()` reports exactly this version, built for the machine it
+ * runs on ("… on aarch64-unknown-linux-gnu"), which must be $PG_IMAGES_MACHINE when the runner
+ * says which platform it started (an arm64 image under emulation still reports aarch64).
+ */
 export function expectVersion(p: PgVersion): string {
   const banner = versionBanner(p);
   return [
     `v=$($psql -c 'SELECT version()')`,
     `case "$v" in "${banner}"*) echo "$v" ;; *) echo "SELECT version() returned '$v', expected '${banner}…'"; exit 1 ;; esac`,
+    `m=$(uname -m)`,
+    `[ -z "\${PG_IMAGES_MACHINE:-}" ] || [ "$m" = "$PG_IMAGES_MACHINE" ] || { echo "the image runs as $m, expected $PG_IMAGES_MACHINE"; exit 1; }`,
+    `case "$v" in *" on $m-"*) ;; *) echo "SELECT version() returned '$v', not a build for $m"; exit 1 ;; esac`,
   ].join("\n");
 }
 
