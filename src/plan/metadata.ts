@@ -1,5 +1,6 @@
 // OCI annotations (also written as labels), computed once per target.
 import type { Matrix } from "../matrix/schema.js";
+import { byKey } from "./order.js";
 import { rfc3339 } from "./tags.js";
 import type { RunInputs, Target } from "./types.js";
 
@@ -39,5 +40,5 @@ export function annotations(m: Matrix, t: Target, inputKey: string, inputs: RunI
     [KEYS.flavour, t.flavour],
     [KEYS.distro, t.distro],
   ];
-  return Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined).sort(byKey(([key]) => key)));
 }

@@ -2,6 +2,7 @@
 import { KINDS, platformsOf, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
 import type { ImageConfig, Matrix } from "../matrix/schema.js";
+import { byKey } from "./order.js";
 import { renderTags } from "./tags.js";
 import type { Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, Target, TargetCommon, TargetOf } from "./types.js";
 
@@ -112,7 +113,7 @@ function makeTarget(
     extensions: [...(parent?.extensions ?? []), ...extensions],
     excluded: [...(parent?.excluded ?? []), ...excluded],
     platforms: platformsOf(img, parent?.platforms),
-    packages: Object.entries(img.packages ?? {}).map(([name, version]) => ({ name, version })).sort((a, b) => a.name.localeCompare(b.name)),
+    packages: Object.entries(img.packages ?? {}).map(([name, version]) => ({ name, version })).sort(byKey((p) => p.name)),
   };
   return { ...common, ...byKind };
 }

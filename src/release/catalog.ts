@@ -1,6 +1,7 @@
 // CloudNativePG ClusterImageCatalog per flavour and distro: the newest image of each major,
 // by digest, so clusters follow exactly what was released.
 import { stringify } from "yaml";
+import { byKey } from "../plan/order.js";
 
 export interface CatalogEntry {
   flavour: string;
@@ -19,7 +20,7 @@ export function imageCatalogs(entries: readonly CatalogEntry[], prefix = "postgr
     groups.set(name, [...(groups.get(name) ?? []), e]);
   }
   const out = new Map<string, string>();
-  for (const [name, list] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, list] of [...groups].sort(byKey(([name]) => name))) {
     const images = [...list].sort((a, b) => a.major - b.major).map((e) => ({ major: e.major, image: e.image }));
     const majors = images.map((i) => i.major);
     const duplicate = majors.find((m, i) => majors.indexOf(m) !== i);

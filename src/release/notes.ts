@@ -1,5 +1,6 @@
 // Release notes from two SBOMs: what a new image adds, removes, upgrades and downgrades against
 // the image it replaces, with a loud line when the C library or ICU changed (collations).
+import { byKey } from "../plan/order.js";
 import { compareDebianVersions } from "./debversion.js";
 
 export interface Package {
@@ -50,12 +51,10 @@ export function diffPackages(before: readonly Package[], after: readonly Package
   for (const [k, p] of old) if (!now.has(k)) diff.removed.push(p);
   const changed = [...diff.added, ...diff.removed, ...diff.upgraded, ...diff.downgraded].map((p) => p.name);
   diff.collationRisk = [...new Set(changed.filter((n) => COLLATION.some((re) => re.test(n))))].sort();
-  const byName = (a: { type: string; name: string }, b: { type: string; name: string }) => key2(a).localeCompare(key2(b));
+  const byName = byKey((p: { type: string; name: string }) => `${p.type}/${p.name}`);
   for (const list of [diff.added, diff.removed, diff.upgraded, diff.downgraded]) list.sort(byName);
   return diff;
 }
-
-const key2 = (p: { type: string; name: string }) => `${p.type}/${p.name}`;
 
 /** Markdown for one target's release. */
 export function releaseNotes(title: string, replaces: string | undefined, diff: PackageDiff | undefined): string {
