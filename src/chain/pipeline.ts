@@ -3,9 +3,10 @@ import { dag, type Container, type Directory } from "@dagger.io/dagger";
 import { dirname, join } from "node:path";
 import { KINDS } from "../kinds.js";
 import { parseMatrix } from "../matrix/load.js";
+import { MatrixError } from "../matrix/problems.js";
 import type { Matrix } from "../matrix/schema.js";
 import { planJson, planTable } from "../plan/format.js";
-import { planFromText } from "../plan/fromText.js";
+import { planFromText, registryOverrideProblems } from "../plan/fromText.js";
 import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, RunInputs } from "../plan/types.js";
@@ -59,6 +60,10 @@ export class Pipeline {
 
   /** Throws MatrixError with every problem when the matrix or inputs are invalid. */
   plan(filters: Filters = {}, registry = this.options.registry): { matrix: Matrix; plan: Plan } {
+    // Checked here as well: publish swaps in the throwaway registry, and an empty --registry
+    // (an unset CI variable) must not quietly become that.
+    const overrides = registryOverrideProblems(this.options.registry);
+    if (overrides.length > 0) throw new MatrixError(this.options.matrix, overrides);
     return planFromText(this.text, this.options.matrix, { inputs: this.inputs, filters, registry, files: this.files });
   }
 

@@ -1,4 +1,5 @@
 // Dependency order and filters over targets.
+import { INPUT, known, type Problem } from "../matrix/problems.js";
 import type { Filters, Plan, PlannedTarget, Target } from "./types.js";
 
 /**
@@ -33,6 +34,29 @@ export function selectTargets(targets: readonly Target[], f: Filters): { picked:
     for (let t = byId.get(id); t; t = t.from ? byId.get(t.from) : undefined) needed.add(t.id);
   }
   return { picked, needed };
+}
+
+/**
+ * Filter values that pick nothing, each named with the values there are, and the filters
+ * together when each matches something but no target matches them all.
+ */
+export function filterProblems(targets: readonly Target[], f: Filters, picked: ReadonlySet<string>): Problem[] {
+  const axes: [keyof Filters, (t: Target) => (string | number)[]][] = [
+    ["image", (t) => [t.image]],
+    ["pg", (t) => t.postgres.map((p) => p.major)],
+    ["distro", (t) => (t.distro === undefined ? [] : [t.distro])],
+    ["flavour", (t) => (t.flavour === undefined ? [] : [t.flavour])],
+  ];
+  const problems: Problem[] = axes.flatMap(([flag, values]) => {
+    const there = new Set(targets.flatMap(values));
+    return (f[flag] ?? []).filter((v) => !there.has(v)).map((v) => ({ path: [INPUT, flag], message: `${JSON.stringify(v)} matches no target; ${known(there)}` }));
+  });
+  const given = axes.filter(([flag]) => (f[flag]?.length ?? 0) > 0);
+  if (problems.length === 0 && given.length > 0 && picked.size === 0) {
+    const flags = given.flatMap(([flag]) => f[flag]!.map((v) => `--${flag} ${v}`)).join(" ");
+    problems.push({ path: [INPUT, given[0]![0]], message: `${flags} together match no target; drop one of them` });
+  }
+  return problems;
 }
 
 /** A planned target by id; the error lists the ids there are. */

@@ -3,7 +3,7 @@ import { INPUT, type Problem } from "../matrix/problems.js";
 import type { Matrix } from "../matrix/schema.js";
 import { inputKey } from "../recipes/key.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
-import { buildOrder, selectTargets } from "./graph.js";
+import { buildOrder, filterProblems, selectTargets } from "./graph.js";
 import { annotations } from "./metadata.js";
 import { tagProblem, timestampProblem } from "./tags.js";
 import { expandTargets } from "./targets.js";
@@ -24,6 +24,8 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
     keys.set(t.id, inputKey(recipeFor(t, { pgdg: m.pgdg, files }), t.platforms, t.from ? keys.get(t.from) : undefined));
   }
   const { picked, needed } = selectTargets(ordered, filters);
+  const unmatched = filterProblems(ordered, filters, picked);
+  if (unmatched.length > 0) return { ok: false, problems: unmatched };
   const planned: PlannedTarget[] = ordered
     .filter((t) => needed.has(t.id))
     .map((t) => ({

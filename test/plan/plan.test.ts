@@ -63,9 +63,19 @@ describe("plan", () => {
     [{ distro: ["bookworm"] }, ["minimal-17-bookworm", "standard-17-bookworm"]],
     [{ flavour: ["standard"], distro: ["bookworm"] }, ["(minimal-17-bookworm)", "standard-17-bookworm"]],
     [{ image: ["exttester"], pg: [17] }, ["(extbuilder-17-trixie)", "exttester-17-trixie"]],
-    [{ image: ["nothing"] }, []],
   ] as [Filters, string[]][])("filters %j, keeping what the picked targets build on", (filters, ids) => {
     expect(plan(valid, filters).targets.map((t) => (t.selected ? t.id : `(${t.id})`))).toEqual(ids);
+  });
+
+  // A filter that picks nothing is a typo or a stale CI job: an error naming the values there are.
+  it.each([
+    [{ image: ["nosuch"] }, '--image: "nosuch" matches no target; known: extbuilder, exttester, minimal, pgupgradetester, standard'],
+    [{ pg: [12] }, "--pg: 12 matches no target; known: 16, 17, 19"],
+    [{ distro: ["sid"], pg: [17] }, '--distro: "sid" matches no target; known: bookworm, trixie'],
+    [{ flavour: ["huge"] }, '--flavour: "huge" matches no target; known: minimal, standard'],
+    [{ image: ["extbuilder"], flavour: ["standard"] }, "--image: --image extbuilder --flavour standard together match no target; drop one of them"],
+  ] as [Filters, string][])("refuses filters %j", (filters, message) => {
+    expect(() => plan(valid, filters)).toThrow(message);
   });
 
   it("annotates with OCI and project keys", () => {
@@ -142,6 +152,12 @@ describe("plan command", () => {
     [["plan", "--timestamp", "yesterday"], 1, 'timestamp "yesterday" is not YYYYMMDDhhmm'],
     [["plan", "--registry", "GHCR.io/Acme"], 1, '--registry: found "GHCR.io/Acme", expected a registry host with an optional path'],
     [["plan", "--testing-registry", "https://ghcr.io/x"], 1, '--testing-registry: found "https://ghcr.io/x"'],
+    [["plan", "--registry", ""], 1, '--registry: found "", expected a registry host with an optional path'],
+    [["plan", "--testing-registry", ""], 1, '--testing-registry: found "", expected a registry host with an optional path'],
+    [["plan", "--testing-registry", "ghcr.io/pg-images"], 1, '--testing-registry: testing and release are both "ghcr.io/pg-images": unique testing tags would land'],
+    [["plan", "--registry", "ghcr.io/pg-images/testing"], 1, '--registry: testing and release are both "ghcr.io/pg-images/testing"'],
+    [["plan", "--image", "nosuch"], 1, '--image: "nosuch" matches no target; known: '],
+    [["plan", "--pg", "12"], 1, "--pg: 12 matches no target; known: 16, 17, 18, 19"],
   ])("%j exits %i", async (args, code, message) => {
     const r = await runCli(args);
     expect(r.code).toBe(code);
