@@ -50,10 +50,11 @@ export function extupgradetesterRecipe(target: ExtupgradetesterTarget): Recipe {
   };
 }
 
-// Clone one ref, build it (configure first when the project has one), stage the install, tar it.
+// Clone one ref, build it (configure first when the project has one), stage the install, tar
+// it. "--" ends git's options, so a URL is never read as one (the matrix refuses those too).
 function buildTarball(url: string, ref: string, tarball: string): string {
   return [
-    `git -c safe.directory='*' -c advice.detachedHead=false clone -q --depth 1 --branch ${shellQuote(ref)} ${shellQuote(url)} /build/src`,
+    `git -c safe.directory='*' -c advice.detachedHead=false clone -q --depth 1 --branch ${shellQuote(ref)} -- ${shellQuote(url)} /build/src`,
     `cd /build/src`,
     `if [ -x ./configure ]; then ./configure; fi`,
     `make -j"$(nproc)"`,
@@ -93,7 +94,7 @@ function smoke(target: ExtupgradetesterTarget): SmokeCheck[] {
         startCluster({ bin, asPostgres: AS_POSTGRES, preload: ["$preload"] }),
         `$psql -c "CREATE EXTENSION ${ext.name} VERSION '${v.version}'" || { echo "CREATE EXTENSION ${ext.name} VERSION '${v.version}' failed"; exit 1; }`,
         stopCluster({ bin, asPostgres: AS_POSTGRES }),
-        `git -c safe.directory='*' clone -q --depth 1 ${shellQuote(newest)} /tmp/newest`,
+        `git -c safe.directory='*' clone -q --depth 1 -- ${shellQuote(newest)} /tmp/newest`,
         `cd /tmp/newest && { if [ -x ./configure ]; then ./configure; fi; make -j"$(nproc)" && make install; } >/tmp/newest.log 2>&1 || { cat /tmp/newest.log; echo "building the newest ${ext.name} failed"; exit 1; }`,
         `${AS_POSTGRES} ${bin}/pg_ctl -D "$d/data" -l "$d/server.log" -w -o "$opts" start >/dev/null || { cat "$d/server.log"; echo "server did not restart"; exit 1; }`,
         `$psql -c 'ALTER EXTENSION ${ext.name} UPDATE' || { echo "ALTER EXTENSION ${ext.name} UPDATE failed"; exit 1; }`,

