@@ -11,7 +11,7 @@ import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
-import { expiredTags, templatePattern } from "../release/retention.js";
+import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
 import { Report } from "../report.js";
 import { Builder, report } from "./build.js";
@@ -120,15 +120,25 @@ export class Pipeline {
     return report(planned.plan, results, first?.sboms ?? new Map(), out.files);
   }
 
-  /** Delete dev tags older than `days` from each target's testing repository. */
+  /**
+   * Delete dev tags older than `days` from each target's testing repository. A failed delete
+   * does not stop the others; every outcome is listed, and the call fails at the end if any did.
+   */
   async retention(days: number, dryRun: boolean, auth?: RegistryAuth): Promise<string> {
     const { matrix, plan } = this.plan();
     const registry = this.registryClient(matrix, auth, false);
-    const lines: string[] = [];
+    const outcomes: RetentionOutcome[] = [];
+    const failure = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
     const templates = new Map(matrix.images.map((i) => [i.id, { ...KINDS[i.kind].tags, ...i.tags }]));
-    const repositories = [...new Set(plan.targets.map((t) => t.repository.testing))];
+    const repositories = [...new Set(plan.targets.map((t) => t.repository.testing))].sort();
     for (const repo of repositories) {
-      const tags = await registry.listTags(repo);
+      let tags: string[];
+      try {
+        tags = await registry.listTags(repo);
+      } catch (e) {
+        outcomes.push({ ref: repo, status: "failed", error: `listing tags: ${failure(e)}` });
+        continue;
+      }
       const expired = new Set<string>();
       for (const t of plan.targets.filter((x) => x.repository.testing === repo)) {
         const values = placeholderValues({ image: t.image, postgres: t.postgres, distro: t.distro, flavour: t.flavour, ...plan.inputs });
@@ -136,14 +146,23 @@ export class Pipeline {
         if (pattern) for (const tag of expiredTags(tags, pattern, new Date(), days)) expired.add(tag);
       }
       for (const tag of [...expired].sort()) {
-        lines.push(`${dryRun ? "would delete" : "deleted"} ${repo}:${tag}`);
-        if (!dryRun) {
-          const digest = await registry.digest(`${repo}:${tag}`);
+        const ref = `${repo}:${tag}`;
+        if (dryRun) {
+          outcomes.push({ ref, status: "would delete" });
+          continue;
+        }
+        try {
+          const digest = await registry.digest(ref);
           if (digest) await registry.delete(`${repo}@${digest}`);
+          outcomes.push({ ref, status: digest ? "deleted" : "already gone" });
+        } catch (e) {
+          outcomes.push({ ref, status: "failed", error: failure(e) });
         }
       }
     }
-    return lines.length ? lines.join("\n") + "\n" : `no dev tags older than ${days} days\n`;
+    const report = retentionReport(outcomes, days);
+    if (!report.ok) throw new Error(report.text);
+    return report.text;
   }
 
   private builder(planned: { matrix: Matrix; plan: Plan }): Builder {

@@ -1,15 +1,39 @@
-// Which dev tags have outlived the retention period. A tag is a candidate only if it matches the
-// target's testing template, so release tags and foreign tags are never touched.
+// Which dev tags have outlived the retention period. A tag is a candidate only if it has the
+// shape of the target's testing template, so release tags and foreign tags are never touched.
+//
+// The shape, not this run's values: {image}, {major}, {distro} and {flavour} are fixed to the
+// target's, while {version}, {versions} and {revision} match any value they can take, so the dev
+// tags of 17.8 still expire once the matrix pins 17.9.
 
-/** A regex matching tags made from a template, capturing the timestamp. */
+// A PostgreSQL version as tags write it ("~" becomes "-"): 17.9, 19-beta1.
+const VERSION_TAIL = "(?:\\.\\d+|-(?:alpha|beta|rc)\\d+)";
+const ANY_VERSION = `\\d+${VERSION_TAIL}`;
+
+/** A regex matching every tag the template makes for this target's image, major and distro, capturing the timestamp. */
 export function templatePattern(template: string, values: Record<string, string | undefined>): RegExp | undefined {
   if (!template.includes("{timestamp}")) return undefined;
   const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const major = values.major;
+  let captured = false;
   const parts = template.split(/(\{\w+\})/).map((part) => {
     const name = /^\{(\w+)\}$/.exec(part)?.[1];
     if (!name) return escape(part);
-    if (name === "timestamp") return "(\\d{12})";
-    return escape(values[name] ?? "");
+    switch (name) {
+      case "timestamp": {
+        // Later occurrences must repeat the first.
+        const group = captured ? "\\1" : "(\\d{12})";
+        captured = true;
+        return group;
+      }
+      case "version":
+        return major === undefined ? ANY_VERSION : `${escape(major)}${VERSION_TAIL}`;
+      case "versions":
+        return `${ANY_VERSION}(?:-${ANY_VERSION})*`;
+      case "revision":
+        return "[0-9A-Za-z._-]{1,40}";
+      default:
+        return escape(values[name] ?? "");
+    }
   });
   return new RegExp(`^${parts.join("")}$`);
 }
@@ -24,4 +48,27 @@ export function expiredTags(tags: readonly string[], pattern: RegExp, now: Date,
       return t < cutoff;
     })
     .sort();
+}
+
+/** What happened to one reference (a tag, or a repository that could not be listed). */
+export interface RetentionOutcome {
+  ref: string;
+  /** "already gone": the tag vanished before its delete (another run, or a digest it shared). */
+  status: "would delete" | "deleted" | "already gone" | "failed";
+  error?: string;
+}
+
+/**
+ * The whole account of a retention run: every reference with what happened to it, failures
+ * included, and whether all went well. Nothing already deleted goes unmentioned.
+ */
+export function retentionReport(outcomes: readonly RetentionOutcome[], days: number): { text: string; ok: boolean } {
+  if (outcomes.length === 0) return { text: `no dev tags older than ${days} days\n`, ok: true };
+  const lines = outcomes.map((o) => (o.status === "failed" ? `failed ${o.ref}: ${o.error ?? "unknown error"}` : `${o.status} ${o.ref}`));
+  const failed = outcomes.filter((o) => o.status === "failed").length;
+  if (failed > 0) {
+    const deleted = outcomes.filter((o) => o.status === "deleted").length;
+    lines.push(`retention: ${failed} failed, ${deleted} deleted`);
+  }
+  return { text: lines.join("\n") + "\n", ok: failed === 0 };
 }

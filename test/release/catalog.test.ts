@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { imageCatalogs } from "../../src/release/catalog.js";
-import { expiredTags, templatePattern } from "../../src/release/retention.js";
+import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../../src/release/retention.js";
 
 const d = (n: number) => `sha256:${String(n).repeat(64)}`;
 
@@ -37,19 +37,49 @@ describe("ClusterImageCatalog", () => {
 });
 
 describe("retention", () => {
-  const pattern = templatePattern("{version}-dev{timestamp}", { version: "17.9" })!;
+  const pattern = templatePattern("{version}-dev{timestamp}", { major: "17", version: "17.9" })!;
   const now = new Date("2026-11-23T12:00:00Z");
   it.each([
     [["17.9-dev202611220000", "17.9-dev202611010000", "17.9-dev202610010000"], 14, ["17.9-dev202610010000", "17.9-dev202611010000"]],
     [["17.9-vabc1234", "17.9", "latest", "17.9-dev2026"], 0, []],
-    [["16.13-dev202601010000", "17.9-dev202601010000x"], 1, []],
+    [["16.13-dev202601010000", "17.9-dev202601010000x", "117.9-dev202601010000"], 1, []],
     [["17.9-dev202611230000"], 0, ["17.9-dev202611230000"]],
     [["17.9-dev202611221200", "17.9-dev202611221159"], 1, ["17.9-dev202611221159"]],
+    // Earlier minors and previews of the same major expire too, once a newer one is pinned.
+    [["17.8-dev202601010000", "17.10-dev202601010000", "17-beta2-dev202601010000", "17.8-dev202611230000"], 14, ["17-beta2-dev202601010000", "17.10-dev202601010000", "17.8-dev202601010000"]],
   ])("tags %j older than %i days → %j", (tags, days, expired) => {
     expect(expiredTags(tags, pattern, now, days)).toEqual(expired);
   });
 
+  // The shape of each default and a custom template: which tags of older runs it owns.
+  it.each<[string, Record<string, string>, string[], string[]]>([
+    ["{version}-{timestamp}-{flavour}-{distro}", { major: "17", version: "17.9", flavour: "minimal", distro: "trixie" },
+      ["17.8-202601010000-minimal-trixie", "17.9-202601010000-minimal-trixie"],
+      ["17.8-202601010000-standard-trixie", "16.13-202601010000-minimal-trixie", "17.8-202601010000-minimal-bookworm"]],
+    ["{versions}-dev{timestamp}", { versions: "16.13-17.9" },
+      ["16.12-17.8-dev202601010000", "15.4-16.12-17.8-dev202601010000", "16.13-17.9-19-beta1-dev202601010000"],
+      ["16.13-17.9-v1234567", "dev202601010000"]],
+    ["dev{timestamp}", {}, ["dev202601010000"], ["v202601010000", "dev2026010100"]],
+    ["{image}-{revision}-{timestamp}", { image: "ext" }, ["ext-abc1234-202601010000", "ext-dev-202601010000"], ["other-abc1234-202601010000", "ext-a b-202601010000"]],
+  ])("%s for %j", (template, values, owned, foreign) => {
+    const p = templatePattern(template, values)!;
+    expect([...owned, ...foreign].filter((t) => p.test(t))).toEqual(owned);
+  });
+
   it("has no pattern for a template without a timestamp (never deletes)", () => {
     expect(templatePattern("{version}-v{revision}", {})).toBeUndefined();
+  });
+
+  it.each<[RetentionOutcome[], string, boolean]>([
+    [[], "no dev tags older than 14 days\n", true],
+    [[{ ref: "r:a", status: "would delete" }], "would delete r:a\n", true],
+    [[{ ref: "r:a", status: "deleted" }, { ref: "r:b", status: "already gone" }], "deleted r:a\nalready gone r:b\n", true],
+    [
+      [{ ref: "r:a", status: "deleted" }, { ref: "r:b", status: "failed", error: "UNAUTHORIZED" }, { ref: "r:c", status: "deleted" }],
+      "deleted r:a\nfailed r:b: UNAUTHORIZED\ndeleted r:c\nretention: 1 failed, 2 deleted\n",
+      false,
+    ],
+  ])("reports %j", (outcomes, text, ok) => {
+    expect(retentionReport(outcomes, 14)).toEqual({ text, ok });
   });
 });
