@@ -2,7 +2,7 @@
 // trixie-slim as built by scripts/world/bases.sh, scanned by syft 1.57.0.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { diffPackages, packagesFromSpdx, releaseNotes } from "../../src/release/notes.js";
+import { compareVersions, diffPackages, packagesFromSpdx, releaseNotes } from "../../src/release/notes.js";
 
 const sbom = (name: string) => packagesFromSpdx(readFileSync(`test/fixtures/syft/${name}.spdx.json`, "utf8"));
 const bookworm = sbom("debian-bookworm-slim");
@@ -16,7 +16,9 @@ describe("package diff from SBOMs", () => {
 
   it("finds upgrades, additions and removals, and flags glibc", () => {
     const d = diffPackages(bookworm, trixie);
-    expect([d.added.length, d.removed.length, d.upgraded.length, d.downgraded.length]).toEqual([12, 22, 67, 0]);
+    expect([d.added.length, d.removed.length, d.upgraded.length, d.downgraded.length]).toEqual([12, 22, 66, 0]);
+    // The base image's own entry: tags have no order, so the change is named without a direction.
+    expect(d.changed).toEqual([{ name: "127.0.0.1:5000/library/debian", type: "oci", from: "bookworm-slim", to: "trixie-slim" }]);
     expect(d.upgraded).toContainEqual({ name: "libc6", type: "deb", from: "2.36-9+deb12u14", to: "2.41-12+deb13u5" });
     expect(d.added.map((p) => p.name)).toContain("gcc-14-base");
     expect(d.removed.map((p) => p.name)).toContain("gcc-12-base");
@@ -31,7 +33,7 @@ describe("package diff from SBOMs", () => {
 
   it("sees no change between an image and itself", () => {
     const d = diffPackages(bookworm, bookworm);
-    expect(d).toEqual({ added: [], removed: [], upgraded: [], downgraded: [], collationRisk: [] });
+    expect(d).toEqual({ added: [], removed: [], upgraded: [], downgraded: [], changed: [], collationRisk: [] });
     expect(releaseNotes("minimal-15-bookworm", "r:15-minimal-bookworm", d)).toContain("No package changed.");
   });
 
@@ -43,8 +45,40 @@ describe("package diff from SBOMs", () => {
   it("writes notes with a loud collation warning", () => {
     const notes = releaseNotes("standard-17-trixie", "r:17-standard-trixie", diffPackages(bookworm, trixie));
     expect(notes).toMatch(/^## standard-17-trixie\n\nCompared with r:17-standard-trixie\.\n\n\*\*WARNING: libc-bin, libc6 changed\. Collation order may differ/);
-    expect(notes).toContain("### Upgraded (67)\n");
+    expect(notes).toContain("### Upgraded (66)\n");
     expect(notes).toContain("- libc6 2.36-9+deb12u14 → 2.41-12+deb13u5\n");
     expect(releaseNotes("x", undefined, undefined)).toContain("First release of this image");
+  });
+});
+
+// Each ecosystem's own order: dpkg for deb ("~" first), semver for npm, Cargo and Go; none
+// claimed elsewhere (PyPI's PEP 440 is not semver: 2.0.0rc1 is not semver-shaped).
+describe("version order by package type", () => {
+  it.each<[string, string, string, number | undefined]>([
+    ["npm", "2.0.0-rc.1", "2.0.0", -1],
+    ["npm", "2.0.0-rc.2", "2.0.0-rc.10", -1],
+    ["npm", "1.10.0", "1.9.0", 1],
+    ["cargo", "1.0.0-alpha", "1.0.0-alpha.1", -1],
+    ["golang", "v0.9.0", "v0.10.0", -1],
+    ["golang", "v1.2.3-0.20240101000000-abcdef123456", "v1.2.3", -1],
+    ["deb", "2.0.0~rc1-1", "2.0.0-1", -1],
+    ["deb", "1:1.0-1", "2.0-1", 1],
+    ["npm", "not-a-version", "2.0.0", undefined],
+    ["pypi", "2.0.0rc1", "2.0.0", undefined],
+    ["maven", "1.0", "1.0.1", undefined],
+  ])("%s %s vs %s → %s", (type, a, b, order) => {
+    expect(compareVersions(type, a, b)).toBe(order);
+  });
+
+  it("calls 2.0.0-rc.1 → 2.0.0 an upgrade and lists unordered ecosystems as changed", () => {
+    const before = [{ type: "npm", name: "left-pad", version: "2.0.0-rc.1" }, { type: "pypi", name: "mitmproxy", version: "11.0.0rc1" }];
+    const after = [{ type: "npm", name: "left-pad", version: "2.0.0" }, { type: "pypi", name: "mitmproxy", version: "11.0.0" }];
+    const d = diffPackages(before, after);
+    expect([d.upgraded, d.downgraded, d.changed]).toEqual([
+      [{ name: "left-pad", type: "npm", from: "2.0.0-rc.1", to: "2.0.0" }],
+      [],
+      [{ name: "mitmproxy", type: "pypi", from: "11.0.0rc1", to: "11.0.0" }],
+    ]);
+    expect(releaseNotes("t", "r:t", d)).toContain("### Changed (no known order) (1)\n- mitmproxy (pypi) 11.0.0rc1 → 11.0.0\n");
   });
 });
