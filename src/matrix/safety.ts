@@ -1,5 +1,6 @@
 // Rules for matrix text that reaches a shell, a Dockerfile or a registry, and for input that
 // could mean two things. Each refuses with what to change; nothing is silently cleaned up.
+import { parsePgVersion } from "../plan/pgversion.js";
 import type { Problem } from "./problems.js";
 import type { Matrix } from "./schema.js";
 
@@ -124,7 +125,7 @@ const noRepeats: Rule = (m) => {
 // A preview gets no rolling aliases, so it must be declared, and only a preview may be one.
 const previewsDeclared: Rule = (m) =>
   m.postgres.flatMap((p, i) => {
-    const isPreview = p.version.includes("~");
+    const isPreview = parsePgVersion(p.version)?.stage !== undefined;
     if (isPreview && !p.preview) {
       return [{ path: ["postgres", i, "version"], message: `"${p.version}" is a preview; add preview: true, since previews get no rolling aliases and no extensions` }];
     }

@@ -3,6 +3,7 @@ import { KINDS, platformsOf, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
 import type { ImageConfig, Matrix } from "../matrix/schema.js";
 import { byKey } from "./order.js";
+import { comparePgVersions } from "./pgversion.js";
 import { renderTags } from "./tags.js";
 import type { Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, Target, TargetCommon, TargetOf } from "./types.js";
 
@@ -51,7 +52,9 @@ function shapesOf(m: Matrix, img: ImageConfig, i: number, out: Expansion): Shape
   if (postgres === "none") return [{ postgres: [] }];
   if (postgres === "every") {
     return distros.flatMap((d) => {
-      const majors = d.pg.filter((p) => (img.pg ? img.pg.includes(p) : !version(p).preview)).sort((a, b) => a - b);
+      const majors = d.pg
+        .filter((p) => (img.pg ? img.pg.includes(p) : !version(p).preview))
+        .sort((a, b) => comparePgVersions(version(a).version, version(b).version));
       if (majors.length < 2) {
         out.problems.push({ path: ["images", i], message: `${img.kind} needs two or more PostgreSQL majors on ${d.name}, found ${majors.join(", ") || "none"}` });
         return [];
