@@ -40,6 +40,8 @@ export function generateMatrix(rnd: Rng): Generated {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const chance = (p: number) => rnd() < p;
   const subset = <T>(xs: readonly T[], p = 0.6): T[] => xs.filter(() => chance(p));
+  // Without repeats, most of the time: a value listed twice is refused.
+  const once = <T>(xs: T[]): T[] => (chance(0.95) ? [...new Set(xs)] : xs);
 
   const source = chance(0.85) ? "pgdg" : "distro";
   const majors = [...new Set([pick([15, 16, 17]), ...subset([13, 15, 16, 17, 18])])].sort();
@@ -99,8 +101,8 @@ export function generateMatrix(rnd: Rng): Generated {
     if (kind !== "stylechecker") {
       // Test kinds' default tags carry no {distro}: real matrices give them one distro.
       if (kind !== "operand" && distroNames.length > 1 && chance(0.8)) img.distros = [pick(distroNames)];
-      else if (chance(0.25)) img.distros = [pick(distroNames), ...subset(distroNames, 0.5)];
-      if (chance(0.25)) img.pg = [pick(allMajors), ...subset(allMajors, 0.5)];
+      else if (chance(0.25)) img.distros = once([pick(distroNames), ...subset(distroNames, 0.5)]);
+      if (chance(0.25)) img.pg = once([pick(allMajors), ...subset(allMajors, 0.5)]);
       if (chance(0.1)) {
         img.pairs = [{ pg: pick(allMajors), distro: pick(distroNames) }];
         if (chance(0.95)) delete img.pg, delete img.distros;
@@ -110,7 +112,9 @@ export function generateMatrix(rnd: Rng): Generated {
     if (chance(0.2)) {
       // Placeholders the kind has a value for, most of the time.
       const fits = chance(0.8) ? TAG_TEMPLATES.filter((t) => (kind === "operand" || !t.includes("{flavour}")) && (kind !== "stylechecker" || !/\{(major|version|versions|distro)\}/.test(t))) : TAG_TEMPLATES;
-      img.tags = { testing: pick(fits), release: pick(fits), aliases: subset(fits, 0.3) };
+      // Unique tags differ per run, mostly: testing with {timestamp}, release with it or {revision}.
+      const unique = (re: RegExp) => (chance(0.9) && fits.some((t) => re.test(t)) ? fits.filter((t) => re.test(t)) : fits);
+      img.tags = { testing: pick(unique(/\{timestamp\}/)), release: pick(unique(/\{(timestamp|revision)\}/)), aliases: subset(fits, 0.3) };
     }
     if (chance(0.1)) img.enable = false;
     if (chance(0.1)) img.push = false;
