@@ -4,6 +4,7 @@
 //
 //   pg-images-local build-all [--matrix FILE] [--timestamp T] [--revision R] [--out DIR] [filters]
 //   pg-images-local publish [--release] [--registry P] [--testing-registry P] [--username U --password-env VAR]
+//                           [--signing-key-env VAR --signing-password-env VAR]
 //   pg-images-local plan [--format json]
 //   pg-images-local retention [--days N] [--delete]     (a dry run unless --delete)
 import { connection, dag } from "@dagger.io/dagger";
@@ -25,6 +26,8 @@ const { values: o, positionals } = parseArgs({
     release: { type: "boolean", default: false },
     username: { type: "string" },
     "password-env": { type: "string" },
+    "signing-key-env": { type: "string" },
+    "signing-password-env": { type: "string" },
     format: { type: "string", default: "table" },
     days: { type: "string", default: "14" },
     delete: { type: "boolean", default: false },
@@ -37,6 +40,12 @@ const { values: o, positionals } = parseArgs({
 });
 const [fn] = positionals;
 const filters = [o.image, o.pg.map(Number), o.distro, o.flavour] as const;
+
+/** A Dagger Secret from the environment variable a flag names. */
+const secretFrom = (flag: "signing-key-env" | "signing-password-env") => {
+  const name = o[flag];
+  return name ? dag.setSecret(flag, process.env[name] ?? "") : undefined;
+};
 
 let failed = false;
 let reportText = "";
@@ -57,7 +66,7 @@ await connection(
         report = await m.buildAll(...filters);
         break;
       case "publish":
-        report = await m.publish(o.release, o.username, password, ...filters);
+        report = await m.publish(o.release, o.username, password, ...filters, false, secretFrom("signing-key-env"), secretFrom("signing-password-env"));
         break;
       default:
         throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention`);

@@ -7,6 +7,7 @@
  */
 import { argument, dag, type Container, type Directory, func, object, type Secret } from "@dagger.io/dagger";
 import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
+import type { Signing } from "./chain/signer.js";
 import type { Report } from "./report.js";
 
 // Every function is cached for one session only (`cache: "session"`), never across runs: they
@@ -140,9 +141,16 @@ export class PgImages {
     flavour: string[] = [],
     /** Use a throwaway registry inside the engine even when registries are given. */
     ephemeral = false,
+    /** Sign and attest with this cosign private key (cosign.key's text), e.g. env:COSIGN_KEY. */
+    signingKey?: Secret,
+    /** The signing key's password, e.g. env:COSIGN_PASSWORD. */
+    signingPassword?: Secret,
+    /** Sign keyless with this OIDC identity token (audience sigstore) from the CI provider. */
+    oidcToken?: Secret,
   ): Promise<Report> {
     const p = await this.pipeline();
-    return p.publish({ release, ephemeral, filters: { image, pg, distro, flavour }, ...(username && password ? { auth: { username, password } } : {}) });
+    const signing = signingFrom(signingKey, signingPassword, oidcToken);
+    return p.publish({ release, ephemeral, filters: { image, pg, distro, flavour }, ...(username && password ? { auth: { username, password } } : {}), ...(signing ? { signing } : {}) });
   }
 
   /**
@@ -180,4 +188,13 @@ export class PgImages {
     };
     return Pipeline.load(options);
   }
+}
+
+/** The signing arguments as one choice: a key with its password, or an identity token, or none. */
+function signingFrom(key?: Secret, password?: Secret, token?: Secret): Signing | undefined {
+  if (key && token) throw new Error("--signing-key and --oidc-token: give one way to sign, not both");
+  if (key && !password) throw new Error("--signing-key needs --signing-password (cosign keys are encrypted)");
+  if (password && !key) throw new Error("--signing-password without --signing-key");
+  if (key && password) return { key, password };
+  return token ? { identityToken: token } : undefined;
 }

@@ -23,6 +23,9 @@ import { stringify } from "yaml";
 const DOCKER = "docker:27.5.1";
 const MODULE_ARGS = '--registry "$CI_REGISTRY_IMAGE" --testing-registry "$CI_REGISTRY_IMAGE/testing" --timestamp "$TIMESTAMP" --revision "$REVISION"';
 const CREDENTIALS = '--username "$CI_REGISTRY_USER" --password env:CI_REGISTRY_PASSWORD';
+// Keyless signing of what passed: GitLab's OIDC identity token for Sigstore, read by cosign.
+const SIGNING = "--oidc-token env:SIGSTORE_ID_TOKEN";
+const ID_TOKENS = { SIGSTORE_ID_TOKEN: { aud: "sigstore" } };
 
 /**
  * A call whose job is red when any target failed or was blocked: `check` exports the report and
@@ -97,7 +100,8 @@ export function pipeline(plan, env, engineVersion) {
     doc[`images:${g.root}`] = {
       extends: ".dagger",
       stage: "images",
-      script: checked(publish ? `publish ${g.filters} ${CREDENTIALS}` : `build-all ${g.filters}`),
+      ...(publish ? { id_tokens: ID_TOKENS } : {}),
+      script: checked(publish ? `publish ${g.filters} ${CREDENTIALS} ${SIGNING}` : `build-all ${g.filters}`),
     };
     if (release !== "never") {
       doc[`release:${g.root}`] = {

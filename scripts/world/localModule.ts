@@ -6,7 +6,7 @@ import { REPO } from "./world.js";
 
 export class LocalPgImages extends PgImages {
   protected override fixtures(): Directory {
-    return dag.host().directory(REPO, { include: ["test/fixtures/**"] });
+    return dag.host().directory(REPO, { include: ["test/fixtures/**", "package.json"] });
   }
 }
 

@@ -9,13 +9,17 @@ import { planJson, planTable } from "../plan/format.js";
 import { planFromText, registryOverrideProblems } from "../plan/fromText.js";
 import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
-import type { Filters, Plan, RunInputs } from "../plan/types.js";
+import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
 import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
 import { Report } from "../report.js";
 import { Builder, report } from "./build.js";
 import { Publisher } from "./publish.js";
+import { Signer, type Signing } from "./signer.js";
+import { provenance } from "../release/provenance.js";
+import type { CheckResult } from "../release/decisions.js";
+import type { TargetResult } from "./target.js";
 import { EPHEMERAL_HOST, RegistryClient, type RegistryAuth } from "./registry.js";
 
 export interface PipelineOptions {
@@ -33,6 +37,8 @@ export interface PublishOptions {
   ephemeral: boolean;
   filters: Filters;
   auth?: RegistryAuth;
+  /** Sign and attest what passed (publish), or carry signatures along (release). */
+  signing?: Signing;
 }
 
 export class Pipeline {
@@ -104,11 +110,15 @@ export class Pipeline {
     // The throwaway registry lives as long as this call: a new user runs the chain without credentials.
     const planned = this.plan(opts.filters, ephemeral ? { release: `${EPHEMERAL_HOST}/release`, testing: `${EPHEMERAL_HOST}/testing` } : this.options.registry);
     const registry = this.registryClient(planned.matrix, opts.auth, ephemeral);
-    const publisher = new Publisher(this.builder(planned), registry);
+    // Publishing signs with the identity given; a release carries signatures along with only cosign.
+    const cosign = opts.signing ? this.cosignImage(planned.matrix) : planned.matrix.tools.cosign;
+    const signer = cosign ? new Signer(registry, cosign, opts.signing) : undefined;
+    const provenanceOf = signer?.signs ? await this.provenanceMaker(planned.plan) : undefined;
+    const publisher = new Publisher(this.builder(planned), registry, signer, provenanceOf);
     const targets = planned.plan.targets;
     if (!opts.release) {
       const out = await publisher.publishTesting(targets);
-      return report(planned.plan, out.results, out.sboms, out.files);
+      return report(planned.plan, out.results, out.sboms, { ...out.files, ...(await signatureFiles(signer, out.results)) });
     }
     // Unreadable counts as missing: publishing it reports the registry's error for that target.
     const present = await Promise.all(targets.map((t) => registry.digest(targetRefs(t).testing).catch(() => undefined)));
@@ -117,7 +127,21 @@ export class Pipeline {
     const out = await publisher.promote(targets);
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
-    return report(planned.plan, results, first?.sboms ?? new Map(), out.files);
+    return report(planned.plan, results, first?.sboms ?? new Map(), { ...out.files, ...(await signatureFiles(signer, results)) });
+  }
+
+  private cosignImage(matrix: Matrix): string {
+    if (!matrix.tools.cosign) throw new Error(`${this.options.matrix}: tools.cosign is needed to sign; pin cosign's image by digest there`);
+    return matrix.tools.cosign;
+  }
+
+  /** Provenance for a target that passed: pg-images's version (package.json) and the engine's. */
+  private async provenanceMaker(plan: Plan): Promise<(t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>> {
+    const [pkg, engine] = await Promise.all([this.options.fixtures.file("package.json").contents(), dag.version()]);
+    const builder = { pgImages: (JSON.parse(pkg) as { version: string }).version, engine };
+    const { matrix } = this.plan();
+    const source = { uri: matrix.metadata.source, matrix: this.options.matrix };
+    return (target, checks) => provenance({ target, inputs: plan.inputs, builder, source, checks });
   }
 
   /**
@@ -178,3 +202,11 @@ export class Pipeline {
   }
 }
 
+/** How to verify what was signed, and the public key for the key path: report files. */
+async function signatureFiles(signer: Signer | undefined, results: readonly TargetResult[]): Promise<Record<string, string>> {
+  if (!signer) return {};
+  const signed = results.flatMap((r) => (r.signed ?? []).map((ref) => ({ id: r.id, ref })));
+  const lines = signed.flatMap(({ id, ref }) => [`# ${id}`, ...signer.verifyCommands(ref), ""]);
+  const key = await signer.publicKey();
+  return { "signatures.md": `Signed digests and how to verify them:\n\n${lines.join("\n")}`, ...(key ? { "cosign.pub": key } : {}) };
+}

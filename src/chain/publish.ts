@@ -12,10 +12,17 @@ import { decideGate, decideSkip, decideUniqueTag } from "../release/decisions.js
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
 import type { Builder, Built } from "./build.js";
 import type { RegistryClient } from "./registry.js";
+import { predicateFile, type Signer } from "./signer.js";
+import type { CheckResult } from "../release/decisions.js";
 import { failure, secondsSince, type Sbom, type TargetResult } from "./target.js";
 
-/** SBOMs are published as a sibling image tagged after the image digest (cosign's scheme). */
-export const sbomTag = (digest: string) => `${digest.replace(":", "-")}.sbom`;
+/** cosign's tags for what belongs to a digest: sha256-<hex>.sig, .att, .sbom. */
+export const attachmentTag = (digest: string, kind: string) => `${digest.replace(":", "-")}.${kind}`;
+/**
+ * SBOMs are also published as a sibling image under cosign's .sbom tag: the release notes read
+ * the current release's SBOM from it with no key or identity to verify.
+ */
+export const sbomTag = (digest: string) => attachmentTag(digest, "sbom");
 const SBOM_FILE = "sbom.spdx.json";
 
 export interface PublishOutcome {
@@ -29,7 +36,40 @@ export class Publisher {
   constructor(
     private readonly builder: Builder,
     private readonly registry: RegistryClient,
+    private readonly signer?: Signer,
+    private readonly provenanceOf?: (t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>,
   ) {}
+
+  /**
+   * Sign a tested digest and attach its SBOMs (one per platform) and provenance, each once: a
+   * re-run finds the signature and the attestations there. Returns the signed reference.
+   */
+  private async signAndAttest(t: PlannedTarget, digestRef: string, built: Built): Promise<string[] | undefined> {
+    if (!this.signer?.signs || !this.provenanceOf) return undefined;
+    const [repository, digest] = digestRef.split("@") as [string, string];
+    if (!(await this.registry.digest(`${repository}:${attachmentTag(digest, "att")}`))) {
+      for (const s of built.sboms) await this.signer.attest(digestRef, "spdxjson", s.spdx);
+      await this.signer.attest(digestRef, "slsaprovenance", predicateFile(this.provenanceOf(t, built.result.checks)));
+    }
+    if (!(await this.registry.digest(`${repository}:${attachmentTag(digest, "sig")}`))) await this.signer.sign(digestRef);
+    return [digestRef];
+  }
+
+  /**
+   * Signatures and attestations of a digest copied to another repository, once. Returns the
+   * reference when the digest is signed there, undefined when the source was never signed.
+   */
+  private async copySignatures(signer: Signer, from: string, to: string): Promise<string[] | undefined> {
+    const has = async (digestRef: string) => {
+      const [repository, digest] = digestRef.split("@") as [string, string];
+      const tags = await Promise.all(["sig", "att"].map((kind) => this.registry.digest(`${repository}:${attachmentTag(digest, kind)}`)));
+      return tags.every(Boolean);
+    };
+    if (await has(to)) return [to];
+    if (!(await has(from))) return undefined;
+    await signer.copyAttachments(from, to);
+    return [to];
+  }
 
   /** The first alias decides "unchanged": it is the tag users follow. */
   private async unchanged(t: PlannedTarget): Promise<TargetResult | undefined> {
@@ -54,9 +94,12 @@ export class Publisher {
           if (!t.push) return { ...built.result, published: [], reason: "push: false" };
           const ref = targetRefs(t).testing;
           const tarball = built.tarball;
-          const published = await this.pushUnique(ref, built.result.digest!, { tarball });
-          await this.pushSbom(t.repository.testing, built.result.digest!, built.sboms[0]!.spdx);
-          return { ...built.result, published };
+          const digest = built.result.digest!;
+          const published = await this.pushUnique(ref, digest, { tarball });
+          await this.pushSbom(t.repository.testing, digest, built.sboms[0]!.spdx);
+          // Only what passed its smoke tests on every platform gets this far.
+          const signed = await this.signAndAttest(t, `${t.repository.testing}@${digest}`, built);
+          return { ...built.result, published, ...(signed ? { signed } : {}) };
         } catch (e) {
           const base = built?.result ?? { id: t.id, inputKey: t.inputKey, checks: [], seconds: 0 };
           return { ...base, status: "failed", published: [], reason: `publish failed: ${failure(e)}` };
@@ -115,10 +158,12 @@ export class Publisher {
     const release = refs.release;
     const published = await this.pushUnique(release, digest, { copyFrom: `${t.repository.testing}@${digest}` });
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
+    // Signatures and attestations travel with the digest: the release repository verifies alone.
+    const signed = this.signer ? await this.copySignatures(this.signer, `${t.repository.testing}@${digest}`, `${t.repository.release}@${digest}`) : undefined;
     notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest);
     if (!gate.move) {
       const report = `gate refused to move ${t.tags.aliases.join(", ")}: ${gate.reason}; current: ${fmtChecks(currentChecks)}; candidate: ${fmtChecks(checks)}`;
-      return { result: { status: "failed", digest, checks, published, gate: report, reason: report } };
+      return { result: { status: "failed", digest, checks, published, gate: report, reason: report, ...(signed ? { signed } : {}) } };
     }
     for (const alias of t.tags.aliases) {
       await this.registry.tag(`${t.repository.release}@${digest}`, alias);
@@ -129,7 +174,7 @@ export class Publisher {
       t.kind === "operand" && t.flavour && t.distro && pg && aliasRef
         ? { flavour: t.flavour, distro: t.distro, major: pg.major, preview: pg.preview, image: `${aliasRef}@${digest}` }
         : undefined;
-    return { result: { status: "passed", digest, checks, published, gate: gate.reason }, ...(entry ? { entry } : {}) };
+    return { result: { status: "passed", digest, checks, published, gate: gate.reason, ...(signed ? { signed } : {}) }, ...(entry ? { entry } : {}) };
   }
 
   private async notes(t: PlannedTarget, digest: string, currentDigest: string | undefined): Promise<string> {

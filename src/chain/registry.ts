@@ -26,20 +26,20 @@ export class RegistryClient {
 
   /** The manifest digest a reference points at, or undefined when there is none. */
   async digest(ref: string): Promise<string | undefined> {
-    const out = await this.run([ref], `crane digest ${q(this.addr(ref))} 2>/tmp/err || { ${MISSING}; }`);
+    const out = await this.run([ref], `crane digest ${q(this.address(ref))} 2>/tmp/err || { ${MISSING}; }`);
     return out.trim() === "MISSING" ? undefined : out.trim();
   }
 
   /** The image config labels, or undefined when the reference does not exist. */
   async labels(ref: string): Promise<Record<string, string> | undefined> {
-    const out = await this.run([ref], `crane config ${q(this.addr(ref))} 2>/tmp/err || { ${MISSING}; }`);
+    const out = await this.run([ref], `crane config ${q(this.address(ref))} 2>/tmp/err || { ${MISSING}; }`);
     if (out.trim() === "MISSING") return undefined;
     return (JSON.parse(out) as { config?: { Labels?: Record<string, string> } }).config?.Labels ?? {};
   }
 
   /** Push an OCI image tarball as it is (its manifest digest unchanged); returns the digest. */
   async push(tarball: File, ref: string): Promise<string> {
-    const script = `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.addr(ref))} >/tmp/out && cat /tmp/out`;
+    const script = `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.address(ref))} >/tmp/out && cat /tmp/out`;
     const out = await this.run([ref], script, (c) => c.withMountedFile("/image.tar", tarball));
     return digestIn(out, ref);
   }
@@ -53,9 +53,9 @@ export class RegistryClient {
   async writeUnique(ref: string, source: { tarball: File } | { copyFrom: string }): Promise<string | undefined> {
     const write =
       "tarball" in source
-        ? `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.addr(ref))} >/dev/null`
-        : `crane copy ${q(this.addr(source.copyFrom))} ${q(this.addr(ref))}`;
-    const script = `if held=$(crane digest ${q(this.addr(ref))} 2>/tmp/err); then echo "held $held"; exit 0; fi
+        ? `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.address(ref))} >/dev/null`
+        : `crane copy ${q(this.address(source.copyFrom))} ${q(this.address(ref))}`;
+    const script = `if held=$(crane digest ${q(this.address(ref))} 2>/tmp/err); then echo "held $held"; exit 0; fi
 if [ "$(${MISSING})" != MISSING ]; then exit 1; fi
 ${write}
 echo wrote`;
@@ -72,34 +72,43 @@ echo wrote`;
 
   /** Copy a manifest by digest (no rebuild, no re-compression). */
   async copy(from: string, to: string): Promise<void> {
-    await this.run([from, to], `crane copy ${q(this.addr(from))} ${q(this.addr(to))}`);
+    await this.run([from, to], `crane copy ${q(this.address(from))} ${q(this.address(to))}`);
   }
 
   /** Point a tag of the same repository at a digest reference. */
   async tag(digestRef: string, tag: string): Promise<void> {
-    await this.run([digestRef], `crane tag ${q(this.addr(digestRef))} ${q(tag)}`);
+    await this.run([digestRef], `crane tag ${q(this.address(digestRef))} ${q(tag)}`);
   }
 
   async listTags(repository: string): Promise<string[]> {
-    const out = await this.run([repository], `crane ls ${q(this.addr(repository))} 2>/tmp/err || { ${MISSING}; }`);
+    const out = await this.run([repository], `crane ls ${q(this.address(repository))} 2>/tmp/err || { ${MISSING}; }`);
     return out.trim() === "MISSING" || out.trim() === "" ? [] : out.trim().split("\n");
   }
 
   async delete(digestRef: string): Promise<void> {
-    await this.run([digestRef], `crane delete ${q(this.addr(digestRef))}`);
+    await this.run([digestRef], `crane delete ${q(this.address(digestRef))}`);
   }
 
   /** An image as an OCI tarball, to import into the engine for testing exactly that digest. */
   pull(digestRef: string): File {
-    const script = `crane pull --format oci ${q(this.addr(digestRef))} /tmp/layout && tar -C /tmp/layout -cf /tmp/image.tar .`;
+    const script = `crane pull --format oci ${q(this.address(digestRef))} /tmp/layout && tar -C /tmp/layout -cf /tmp/image.tar .`;
     return this.exec(this.container([digestRef]), [digestRef], script).file("/tmp/image.tar");
   }
 
   /** A file from an image's filesystem (an SBOM sibling), or undefined when the image is missing. */
   async readFile(ref: string, path: string): Promise<string | undefined> {
-    const script = `crane export ${q(this.addr(ref))} /tmp/fs.tar 2>/tmp/err || { ${MISSING}; exit 0; }; tar -xOf /tmp/fs.tar ${q(path.replace(/^\//, ""))}`;
+    const script = `crane export ${q(this.address(ref))} /tmp/fs.tar 2>/tmp/err || { ${MISSING}; exit 0; }; tar -xOf /tmp/fs.tar ${q(path.replace(/^\//, ""))}`;
     const out = await this.run([ref], script);
     return out === "MISSING\n" ? undefined : out;
+  }
+
+  /**
+   * A script that may call cosign as well as crane: the same registry access and logins (cosign
+   * reads the credentials crane's login wrote). The cosign binary comes from `cosignImage`.
+   */
+  async withCosign(cosignImage: string, refs: string[], script: string, extra: (c: Container) => Container = (c) => c): Promise<string> {
+    const cosign = dag.container().from(cosignImage).file(COSIGN_BINARY);
+    return this.run(refs, script, (c) => extra(c.withFile("/usr/local/bin/cosign", cosign, { permissions: 0o755 })));
   }
 
   private async run(refs: string[], script: string, extra: (c: Container) => Container = (c) => c): Promise<string> {
@@ -130,9 +139,9 @@ echo wrote`;
   // in this exec's filesystem, never in an image.
   private prelude(refs: string[]): string {
     const insecure = refs.some((r) => this.access(hostOf(r)));
-    const hosts = [...new Set(refs.map((r) => hostOf(this.addr(r))))].filter((h) => h !== EPHEMERAL_HOST);
+    const hosts = [...new Set(refs.map((r) => hostOf(this.address(r))))].filter((h) => h !== EPHEMERAL_HOST);
     const login = this.auth ? hosts.map((h) => `printf '%s' "$REGISTRY_PASSWORD" | crane auth login ${q(h)} -u "$REGISTRY_USER" --password-stdin >/dev/null\n`).join("") : "";
-    return `set -e\n${insecure ? 'crane() { command crane --insecure "$@"; }\n' : ""}${login}`;
+    return `set -e\n${insecure ? INSECURE : ""}${login}`;
   }
 
   // A registry on the caller's loopback is reached through the engine's host tunnel; the
@@ -150,7 +159,8 @@ echo wrote`;
     return entry;
   }
 
-  private addr(ref: string): string {
+  /** How a reference is reached from inside the tool container (tunnels and service aliases). */
+  address(ref: string): string {
     const host = hostOf(ref);
     const access = this.access(host);
     if (!access || host === EPHEMERAL_HOST) return ref;
@@ -158,13 +168,23 @@ echo wrote`;
   }
 }
 
+/** Where cosign's own image keeps the binary (gcr.io/projectsigstore/cosign is built with ko). */
+export const COSIGN_BINARY = "/ko-app/cosign";
+
+// Plain HTTP for the loopback and throwaway registries: crane's flag, and cosign's two (its
+// subcommand comes first).
+const INSECURE = `crane() { command crane --insecure "$@"; }
+cosign() { sub=$1; shift; command cosign "$sub" --allow-insecure-registry --allow-http-registry "$@"; }
+`;
+
 const MISSING = `if grep -qE 'MANIFEST_UNKNOWN|NAME_UNKNOWN|NOT_FOUND|404' /tmp/err; then echo MISSING; else cat /tmp/err >&2; exit 1; fi`;
 
 export function hostOf(ref: string): string {
   return ref.split("/")[0]!;
 }
 
-function q(s: string): string {
+/** A single-quoted shell word. */
+export function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -145,5 +145,7 @@ export interface TargetResult {
   reason?: string;
   /** Filled by publish. */
   published?: string[];
+  /** Digest references signed, with their SBOM and provenance attested (publish with signing). */
+  signed?: string[];
   gate?: string;
 }

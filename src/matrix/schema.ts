@@ -157,6 +157,8 @@ const Tools = z.strictObject({
   crane: pinnedImage,
   /** The registry image the ephemeral testing registry runs from. */
   registry: pinnedImage,
+  /** cosign, pinned by digest; signs and attests what passed (needed only when signing). */
+  cosign: pinnedImage.optional(),
 });
 
 export const Matrix = z.strictObject({

@@ -88,7 +88,7 @@ describe("the module's functions", () => {
 
   it.each([
     ["images", "Build and smoke-test (no credentials)", "build-all", ["$FILTERS"]],
-    ["images", "Publish to the testing repository", "publish", ["$FILTERS", "--username", "--password"]],
+    ["images", "Publish to the testing repository", "publish", ["$FILTERS", "--username", "--password", "--oidc-token"]],
     ["release", "Promote the tested digests", "publish", ["--release", "$FILTERS", "--username", "--password"]],
   ])("GitHub %s / %s calls %s with registered arguments", (job, step, fn, args) => {
     const found = githubCalls.filter((c) => c.job === job && c.step === step);
@@ -115,7 +115,7 @@ describe("the module's functions", () => {
 
   it.each([
     ["MR", "images:minimal-17-trixie", "build-all", ["--image", "--image", "--pg", "--distro"]],
-    ["MAIN", "images:minimal-17-trixie", "publish", ["--image", "--image", "--pg", "--distro", "--username", "--password"]],
+    ["MAIN", "images:minimal-17-trixie", "publish", ["--image", "--image", "--pg", "--distro", "--username", "--password", "--oidc-token"]],
     ["MAIN", "release:minimal-17-trixie", "publish", ["--release", "--image", "--image", "--pg", "--distro", "--username", "--password"]],
     ["TAG", "release:pgupgradetester-trixie", "publish", ["--release", "--image", "--pg", "--pg", "--distro", "--username", "--password"]],
   ] as const)("GitLab %s: %s calls %s with registered arguments", (scenario, job, fn, args) => {
@@ -290,7 +290,7 @@ describe("no credentials on pull requests", () => {
   it("GitHub grants packages: write only to the jobs that push", () => {
     expect(github.permissions).toEqual({ contents: "read" });
     expect(github.jobs.plan.permissions).toBeUndefined();
-    expect(github.jobs.images.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(github.jobs.images.permissions).toEqual({ contents: "read", packages: "write", "id-token": "write" });
     expect(github.jobs.release.permissions).toEqual({ contents: "read", packages: "write" });
   });
 
@@ -349,5 +349,37 @@ describe("a red target turns the job red, and the report is still exported", () 
 
   it.each(cases)("$where: red exits non-zero after exporting the report", ({ script, shell }) => {
     expect(runScript(script, true, shell)).toEqual({ code: 1, calls: ["check", "directory"] });
+  });
+});
+
+describe("keyless signing of what passed", () => {
+  it("GitHub's publishing step signs with the job's OIDC token, fetched for the sigstore audience in a step of its own", () => {
+    const publish = steps("images").find((s) => s.name === "Publish to the testing repository")!;
+    const token = steps("images").find((s) => s.name === "OIDC token for keyless signing")!;
+    expect(token.if).toBe(publish.if);
+    expect(token.run).toContain("audience=sigstore");
+    expect(token.run).toContain("::add-mask::");
+    for (const { call } of githubCalls.filter((c) => c.step === publish.name)) expect(call.args).toContain("--oidc-token");
+    expect(registered.get("publish")).toEqual(expect.arrayContaining(["oidc-token", "signing-key", "signing-password"]));
+  });
+
+  it("GitHub gives id-token: write to the publishing job only; a release copies signatures and needs none", () => {
+    const withIdToken = Object.keys(github.jobs).filter((j) => github.jobs[j].permissions?.["id-token"]);
+    expect(withIdToken).toEqual(["images"]);
+    expect(githubCalls.filter((c) => c.job === "release").flatMap((c) => c.call.args)).not.toContain("--oidc-token");
+  });
+
+  it.each([
+    ["MR", []],
+    ["MAIN", ["images:minimal-17-trixie"]],
+  ] as const)("GitLab %s: jobs that publish get a sigstore ID token and pass it", (scenario, withToken) => {
+    const child = childPipeline(scenarios[scenario]);
+    const having = jobs(child).filter((j) => child[j].id_tokens);
+    expect(having.filter((j) => j === "images:minimal-17-trixie")).toEqual(withToken);
+    for (const j of having) {
+      expect(child[j].id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: "sigstore" } });
+      expect(j.startsWith("images:")).toBe(true);
+    }
+    for (const { job, call } of gitlabCalls(child)) expect(call.args.includes("--oidc-token")).toBe(having.includes(job));
   });
 });
