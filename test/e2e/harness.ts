@@ -13,6 +13,7 @@ export interface Summary {
     reason?: string;
     gate?: string;
     published?: string[];
+    signed?: string[];
     checks: { name: string; ok: boolean }[];
     sbom?: { spdx: string };
     /** Full references: the unique testing and release tags and the aliases (tags only). */
