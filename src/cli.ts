@@ -1,16 +1,16 @@
 // The plain Node command for what needs no engine: validate, plan, schema, dockerfile.
 // Pre-commit hooks and CI providers call it without Dagger. Exported, never run on import:
 // the Dagger runtime imports every file under src/.
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { MatrixError } from "./matrix/problems.js";
+import { INPUT, MatrixError, type Problem } from "./matrix/problems.js";
 import { matrixJsonSchema } from "./matrix/jsonSchema.js";
 import { planFromText } from "./plan/fromText.js";
 import { planJson, planTable } from "./plan/format.js";
 import { utcMinute } from "./plan/tags.js";
 import { filesNeeded } from "./recipes/index.js";
-import { parseMatrix } from "./matrix/load.js";
+import { MAX_MATRIX_BYTES, parseMatrix } from "./matrix/load.js";
+import { readText, type ReadBytes } from "./readText.js";
 import { dockerfileFor } from "./render/dockerfile.js";
 import type { Filters, RunInputs } from "./plan/types.js";
 
@@ -18,7 +18,12 @@ export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   now: () => Date;
+  /** Reads files; tests inject what a machine will not produce on demand (EACCES when run as root). */
+  read?: ReadBytes;
 }
+
+/** Exit codes, as the README's plain-command section lists them. */
+export const EXIT = { ok: 0, problems: 1, usage: 2, internal: 3 } as const;
 
 const USAGE = `usage: pg-images <command> [options]
 
@@ -36,7 +41,18 @@ options:
   --registry PREFIX  --testing-registry PREFIX        override matrix.yaml's registry
 `;
 
+/** Runs one command; returns its exit code and never throws. */
 export async function main(argv: string[], io: Io, env: Record<string, string | undefined> = {}): Promise<number> {
+  try {
+    return await run(argv, io, env);
+  } catch (e) {
+    // A fault of pg-images, not of the input: one line, no stack, and where it belongs.
+    io.err(`pg-images: internal error (${oneLine(e)}); this is a fault in pg-images, not in your matrix: please report it with the command and the matrix\n`);
+    return EXIT.internal;
+  }
+}
+
+async function run(argv: string[], io: Io, env: Record<string, string | undefined>): Promise<number> {
   let args;
   try {
     args = parseArgs({
@@ -84,9 +100,15 @@ export async function main(argv: string[], io: Io, env: Record<string, string | 
     io.err(`pg-images: --pg takes a major such as 17, found ${JSON.stringify(o.pg)}\n`);
     return 2;
   }
+  const read = readText(o.matrix, MAX_MATRIX_BYTES, io.read);
+  if (!read.ok && read.kind === "unreadable") {
+    io.err(`pg-images: cannot read ${o.matrix}: ${read.reason}\n`);
+    return EXIT.usage;
+  }
   try {
-    const text = readFileSync(o.matrix, "utf8");
-    const files = readNamedFiles(text, o.matrix);
+    if (!read.ok) throw new MatrixError(o.matrix, [{ path: [], message: read.reason }]);
+    const text = read.text;
+    const files = readNamedFiles(text, o.matrix, io.read);
     const inputs: RunInputs = { timestamp: o.timestamp ?? utcMinute(io.now()), revision: o.revision ?? defaultRevision(env) };
     const filters: Filters = { image: o.image, pg, distro: o.distro, flavour: o.flavour };
     const registry = { release: o.registry, testing: o["testing-registry"] };
@@ -105,41 +127,39 @@ export async function main(argv: string[], io: Io, env: Record<string, string | 
     }
     return 0;
   } catch (e) {
-    if (e instanceof MatrixError) {
-      io.err(e.message + "\n");
-      return 1;
-    }
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      io.err(`pg-images: cannot read ${(e as NodeJS.ErrnoException).path}: no such file\n`);
-      return 1;
-    }
-    throw e;
+    if (!(e instanceof MatrixError)) throw e;
+    io.err(e.message + "\n");
+    // Problems with flag values alone are usage errors: the matrix itself is fine.
+    return e.problems.every((p) => p.path[0] === INPUT) ? EXIT.usage : EXIT.problems;
   }
 }
 
 // Files the matrix names (requirements) are read relative to it; a missing one is a problem
 // of the matrix, reported with its key path.
-function readNamedFiles(text: string, matrixPath: string): Map<string, string> {
+function readNamedFiles(text: string, matrixPath: string, read: ReadBytes | undefined): Map<string, string> {
   const parsed = parseMatrix(text);
   if (!parsed.ok) return new Map();
   const files = new Map<string, string>();
-  const missing: string[] = [];
+  const failed = new Map<string, string>();
   for (const path of filesNeeded(parsed.matrix)) {
-    try {
-      files.set(path, readFileSync(join(dirname(matrixPath), path), "utf8"));
-    } catch {
-      missing.push(path);
-    }
+    const file = readText(join(dirname(matrixPath), path), MAX_MATRIX_BYTES, read);
+    if (file.ok) files.set(path, file.text);
+    else failed.set(path, file.reason);
   }
-  if (missing.length > 0) {
-    const problems = parsed.matrix.images.flatMap((img, i) =>
-      img.requirements && missing.includes(img.requirements)
-        ? [{ path: ["images", i, "requirements"], message: `file "${img.requirements}" not found next to ${matrixPath}` }]
-        : [],
-    );
+  if (failed.size > 0) {
+    const problems: Problem[] = parsed.matrix.images.flatMap((img, i) => {
+      const reason = img.requirements === undefined ? undefined : failed.get(img.requirements);
+      return reason ? [{ path: ["images", i, "requirements"], message: `file "${img.requirements}" next to ${matrixPath}: ${reason}` }] : [];
+    });
     throw new MatrixError(matrixPath, problems);
   }
   return files;
+}
+
+function oneLine(e: unknown): string {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const line = text.split("\n")[0]!;
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 

@@ -17,11 +17,25 @@ export interface Position {
 export function formatPath(path: KeyPath): string {
   return path.reduce<string>((out, key) => {
     if (typeof key === "number") return `${out}[${key}]`;
-    const plain = /^[A-Za-z_$][\w$-]*$/.test(key);
-    if (!plain) return `${out}[${JSON.stringify(key)}]`;
+    const plain = /^[A-Za-z_$][\w$-]{0,63}$/.test(key);
+    if (!plain) return `${out}[${shown(key)}]`;
     return out === "" ? key : `${out}.${key}`;
   }, "");
 }
+
+/** A value found in the matrix, as JSON on one line and cut short: text of any length and shape can reach a message. */
+export function shown(value: unknown, max = 80): string {
+  let text: string;
+  try {
+    text = typeof value === "number" && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Past this many, a report says how many more there are instead of listing them. */
+export const MAX_PRINTED_PROBLEMS = 50;
 
 /** Thrown by the shell around the pure stages when a matrix has problems. */
 export class MatrixError extends Error {
@@ -29,9 +43,11 @@ export class MatrixError extends Error {
     readonly file: string,
     readonly problems: readonly (Problem & { position?: Position })[],
   ) {
+    const rest = problems.length - MAX_PRINTED_PROBLEMS;
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}\n` +
-        problems.map((p) => "  " + formatProblem(file, p)).join("\n"),
+        problems.slice(0, MAX_PRINTED_PROBLEMS).map((p) => "  " + formatProblem(file, p)).join("\n") +
+        (rest > 0 ? `\n  … and ${rest} more problem${rest === 1 ? "" : "s"}` : ""),
     );
     this.name = "MatrixError";
   }
