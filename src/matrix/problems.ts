@@ -31,8 +31,15 @@ export function shown(value: unknown, max = 80): string {
   } catch {
     text = Object.prototype.toString.call(value);
   }
+  text = text.replace(INVISIBLE, escaped);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+// Characters JSON leaves as they are that break a report's one-problem-per-line shape or hide
+// what a value really is: C1 controls, line and paragraph separators, bidi controls, zero widths, BOM.
+const INVISIBLE = /[\u0080-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const LINE_BREAK = /[\r\n\u0085\u2028\u2029]/g;
+const escaped = (c: string) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /** Past this many, a report says how many more there are instead of listing them. */
 export const MAX_PRINTED_PROBLEMS = 50;
@@ -57,10 +64,12 @@ export class MatrixError extends Error {
 export const INPUT = "(input)";
 
 export function formatProblem(file: string, p: Problem & { position?: Position }): string {
-  if (p.path[0] === INPUT) return `--${String(p.path[1])}: ${p.message}`;
+  // One problem, one line, whatever text a message quotes.
+  const message = p.message.replace(LINE_BREAK, escaped);
+  if (p.path[0] === INPUT) return `--${String(p.path[1])}: ${message}`;
   const where = p.position ? `${file}:${p.position.line}:${p.position.col}` : file;
   const path = formatPath(p.path);
-  return `${where} ${path === "" ? "(top)" : path}: ${p.message}`;
+  return `${where} ${path === "" ? "(top)" : path}: ${message}`;
 }
 
 /** Known names, sorted, for "known: a, b" hints. */

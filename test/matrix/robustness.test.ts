@@ -1,7 +1,7 @@
 // Whatever the input, the loader returns problems with their line:col and the plain command exits
 // 0, 1 (problems in the matrix), 2 (usage: bad flags, a path that cannot be read) or 3 (a fault of
 // pg-images, one line) — never a stack trace, an engine's own words or a Node warning.
-import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -14,6 +14,8 @@ function problems(text: string): string[] {
   const result = parseMatrix(text);
   return result.ok ? [] : result.problems.map((p) => formatProblem("m.yaml", p).replace(/^m\.yaml:?/, ""));
 }
+
+const valid = readFileSync("test/fixtures/matrices/valid.yaml", "utf8");
 
 // Two anchors of ten aliases each, nine levels deep: 10^9 values once expanded.
 const aliasBomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", ..."bcdefghi".split("").map((n, i) => `${n}: &${n} [${Array(10).fill(`*${"abcdefghi"[i]}`).join(", ")}]`)].join("\n");
@@ -29,6 +31,8 @@ describe("the loader turns every YAML hazard into a located problem", () => {
     ["a YAML 1.1 directive", "%YAML 1.1\n---\na: yes\n", ["1:1 (top): YAML 1.1 directive; matrix.yaml is YAML 1.2, remove the %YAML line"]],
     ["a duplicate key", "a: 1\nb: 2\na: 3\n", ['3:1 a: duplicate key "a" (first on line 1); keep one']],
     ["nesting past 32 levels", `a: ${"[".repeat(40)}${"]".repeat(40)}\n`, [`1:35 a${"[0]".repeat(31)}: nested more than 32 levels deep; matrix.yaml needs at most 5`]],
+    ["a line separator in a key", `${valid}"x\u2028y": 1\n`, ['54:1 ["x\\u2028y"]: unknown key "x\\u2028y"']],
+    ["a bidi override in a key", `${valid}"x\u202ey": 1\n`, ['54:1 ["x\\u202ey"]: unknown key "x\\u202ey"']],
     ["a number too large for a double", "registry: 1e999\n", null],
   ])("%s", (_, text, expected) => {
     const found = problems(text);
