@@ -1,6 +1,7 @@
 // Every registry operation goes through crane in a container, so the same code talks to a
 // registry on the internet, one on this machine's loopback, or a throwaway one inside the engine.
-import { CacheSharingMode, dag, ExecError, type Container, type File, type Secret, type Service } from "@dagger.io/dagger";
+import { CacheSharingMode, dag, type Container, type File, type Secret, type Service } from "@dagger.io/dagger";
+import { isExecError } from "./target.js";
 
 export interface RegistryAuth {
   username: string;
@@ -115,7 +116,7 @@ echo wrote`;
     try {
       return await this.exec(extra(this.container(refs)), refs, script).stdout();
     } catch (e) {
-      if (e instanceof ExecError) throw new Error(`registry: ${e.stderr.trim().split("\n").slice(-3).join(" ") || e.message}`);
+      if (isExecError(e)) throw new Error(`registry: ${e.stderr.trim().split("\n").slice(-3).join(" ") || e.message}`);
       throw e;
     }
   }

@@ -1,6 +1,6 @@
 // One target through the chain: build → smoke → SBOM. Results, not exceptions: one target
 // failing never hides the others' results.
-import { dag, ExecError, type Container, type File } from "@dagger.io/dagger";
+import { dag, type Container, type File } from "@dagger.io/dagger";
 import type { CheckResult } from "../release/decisions.js";
 import type { Platform } from "../kinds.js";
 import type { Recipe } from "../recipes/types.js";
@@ -118,9 +118,17 @@ export function secondsSince(start: number): number {
   return Math.round((Date.now() - start) / 100) / 10;
 }
 
+/**
+ * A failed exec, told by its name: under `dagger call` the SDK library the runtime generates
+ * exports no ExecError class to test with instanceof (the npm package does).
+ */
+export function isExecError(e: unknown): e is Error & { stdout: string; stderr: string; exitCode: number } {
+  return e instanceof Error && e.name === "ExecError";
+}
+
 /** The end of what a failed step said, for reports. */
 export function failure(e: unknown): string {
-  if (e instanceof ExecError) {
+  if (isExecError(e)) {
     const text = `${e.stdout}\n${e.stderr}`.trim().split("\n").slice(-15).join("\n");
     return `exit ${e.exitCode}: ${text}`;
   }

@@ -3,6 +3,19 @@
 // dependencies in a directory holding only package.json, the lock file and .npmrc, rewrite
 // tsconfig.json to map @dagger.io/dagger to the generated library, then run the module with tsx.
 
+/**
+ * What the runtime's generated SDK library (sdk/index.ts, mounted at node_modules/@dagger.io/dagger
+ * too) exports besides the generated API client: nothing else of the npm package, ExecError
+ * included. The bundled core imports `typescript` from the module's own node_modules.
+ */
+export const RUNTIME_SDK_EXPORTS = ["connection", "connect", "Context", "func", "check", "generate", "argument", "object", "field", "enumType", "entrypoint"] as const;
+
+/** The runtime's SDK library, standing in with the npm package of the same version. */
+export function runtimeSdkIndex(npmPackage: string): string {
+  const from = (path: string) => JSON.stringify(`${npmPackage}/dist/src/${path}`);
+  return `export { ${RUNTIME_SDK_EXPORTS.join(", ")} } from ${from("index.js")};\nexport * from ${from("api/client.gen.js")};\n`;
+}
+
 /** The version the runtime adds as a dependency when the module has none. */
 export const RUNTIME_TYPESCRIPT = "5.9.3";
 /** The npm the runtime installs for a module with package-lock.json. */

@@ -2,11 +2,11 @@
 // any function runs, replayed with real npm (the runtime's version) against the real npm registry,
 // and the module loaded with tsx against an SDK library at the path the runtime uses.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOADER, RUNTIME_NPM, RUNTIME_TYPESCRIPT, runtimePackageJson, runtimeTsconfig } from "../helpers/runtime.js";
+import { LOADER, RUNTIME_NPM, RUNTIME_TYPESCRIPT, runtimePackageJson, runtimeSdkIndex, runtimeTsconfig } from "../helpers/runtime.js";
 
 const REPO = resolve(import.meta.dirname, "../..");
 const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
@@ -46,18 +46,25 @@ describe("loading the module as `dagger call` does", () => {
     expect(`exit ${install.status}\n${said.slice(-15).join("\n")}`).toMatch(/^exit 0\n/);
   });
 
+  it("installs typescript, which the runtime's bundled SDK imports from the module", () => {
+    expect(existsSync(join(moduleDir, "node_modules/typescript/package.json"))).toBe(true);
+  });
+
   it("loads every file under src/ with tsx, the SDK resolved through the rewritten tsconfig", () => {
     // Steps 4-5: the module's source merged over the install, the SDK library at sdk/ and at
     // node_modules/@dagger.io/dagger (here: the npm package of the same version), tsx on src/.
     cpSync(join(REPO, "src"), join(moduleDir, "src"), { recursive: true });
     for (const f of ["dagger.json", "matrix.yaml"]) cpSync(join(REPO, f), join(moduleDir, f));
     writeFileSync(join(moduleDir, "tsconfig.json"), JSON.stringify(runtimeTsconfig(readJson(join(REPO, "tsconfig.json"))), null, 2));
+    // The stand-in exports exactly what the runtime's library does, at both places it is mounted.
     const sdk = join(REPO, "node_modules/@dagger.io/dagger");
     mkdirSync(join(moduleDir, "sdk"));
-    writeFileSync(join(moduleDir, "sdk/index.ts"), `export * from ${JSON.stringify(join(sdk, "dist/src/index.js"))};\n`);
+    writeFileSync(join(moduleDir, "sdk/index.ts"), runtimeSdkIndex(sdk));
     writeFileSync(join(moduleDir, "sdk/telemetry.ts"), `export * from ${JSON.stringify(join(sdk, "dist/src/telemetry/index.js"))};\n`);
-    mkdirSync(join(moduleDir, "node_modules/@dagger.io"), { recursive: true });
-    symlinkSync(sdk, join(moduleDir, "node_modules/@dagger.io/dagger"));
+    const mounted = join(moduleDir, "node_modules/@dagger.io/dagger");
+    mkdirSync(mounted, { recursive: true });
+    writeFileSync(join(mounted, "package.json"), JSON.stringify({ name: "@dagger.io/dagger", type: "module", exports: "./index.js" }));
+    writeFileSync(join(mounted, "index.js"), runtimeSdkIndex(sdk));
     writeFileSync(join(moduleDir, "src/__load.ts"), LOADER);
     const tsx = join(REPO, "node_modules/tsx/dist/cli.mjs");
     const out = execFileSync("node", [tsx, "--no-deprecation", "--tsconfig", "tsconfig.json", "src/__load.ts"], { cwd: moduleDir, encoding: "utf8" });
