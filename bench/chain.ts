@@ -2,10 +2,10 @@
 // independent targets in one build-all against the same N built one at a time, side by side in
 // one run. "Cold" empties the engine's cache first (base images then come from 127.0.0.1:5000).
 // Run: npm run build && bash scripts/world/up.sh && source scripts/world/env.sh && node dist/bench/chain.js
-import { connection, dag } from "@dagger.io/dagger";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostSource, LocalPgImages } from "../scripts/world/localModule.js";
+import { prune, session } from "./session.js";
 import { REPO, resolveMatrix, useWorldEngine } from "../scripts/world/world.js";
 
 useWorldEngine();
@@ -19,15 +19,6 @@ const TARGETS = [
   { image: "extbuilder", distro: "bookworm" },
 ];
 
-// Each measurement is its own engine session, as each CI run or laptop re-run is: what carries
-// over is the engine's cache, not the session's memory of results.
-const session = <T>(fn: () => Promise<T>): Promise<T> => {
-  let out: T;
-  return connection(async () => {
-    out = await fn();
-  }).then(() => out);
-};
-const prune = () => session(() => dag.engine().localCache().prune().then(() => undefined));
 const timed = (images: string[], distros: string[]) =>
   session(async () => {
     const module = new LocalPgImages(hostSource(REPO), ".pg-images/bench/matrix.yaml", undefined, undefined, "202611230000", "bench");

@@ -2,10 +2,10 @@
 // alone, then cold for amd64 + arm64 (arm64 under emulation here), side by side in one run.
 // "Cold" empties the engine's cache first; each measurement is its own engine session.
 // Run: npm run build && bash scripts/world/up.sh && source scripts/world/env.sh && node dist/bench/platforms.js
-import { connection, dag } from "@dagger.io/dagger";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostSource, LocalPgImages } from "../scripts/world/localModule.js";
+import { prune, session } from "./session.js";
 import { REPO, resolveMatrix, useWorldEngine } from "../scripts/world/world.js";
 
 useWorldEngine();
@@ -14,13 +14,6 @@ mkdirSync(dir, { recursive: true });
 const { text } = await resolveMatrix(readFileSync(join(REPO, "bench/platforms-matrix.yaml"), "utf8"));
 writeFileSync(join(dir, "platforms.yaml"), text);
 
-const session = <T>(fn: () => Promise<T>): Promise<T> => {
-  let out: T;
-  return connection(async () => {
-    out = await fn();
-  }).then(() => out);
-};
-const prune = () => session(() => dag.engine().localCache().prune().then(() => undefined));
 const cold = async (image: string) => {
   await prune();
   return session(async () => {

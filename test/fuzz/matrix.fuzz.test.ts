@@ -6,21 +6,13 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
 import { parseMatrix } from "../../src/matrix/load.js";
+import { mulberry32 } from "../plan/generate.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 const CASES = Number(process.env.FUZZ_CASES ?? 1000);
 
-/** mulberry32: a tiny seeded generator, so a failing case is found again from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32 (test/plan/generate.ts): a failing case is found again from its seed.
+const prng = mulberry32;
 
 type Rand = () => number;
 const int = (r: Rand, n: number) => Math.floor(r() * n);
