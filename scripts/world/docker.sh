@@ -5,18 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Packages: engine, registry, rootfs builder, registry client, and helpers.
-pkgs=(docker.io docker-registry debootstrap debian-archive-keyring skopeo jq git curl ca-certificates apache2-utils)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Refresh the package lists only when an install is due (fresh machines have none).
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+need_packages docker.io docker-registry debootstrap debian-archive-keyring skopeo jq git curl ca-certificates apache2-utils
 
 mkdir -p "$WORLD"/{docker,registry/data,bin}
 pidfile="$WORLD/docker/dockerd.pid"

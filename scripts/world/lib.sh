@@ -16,6 +16,19 @@ case ":$PATH:" in *":$WORLD/bin:"*) ;; *) export PATH="$WORLD/bin:$PATH" ;; esac
 log() { printf '[world %s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
+# need_packages <package...>: install the Debian packages not yet installed.
+need_packages() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  log "installing ${missing[*]}"
+  # Refresh the package lists only when an install is due (fresh machines have none).
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # wait_for <seconds> <description> <command...>: poll until the command succeeds.
 wait_for() {
   local timeout=$1 what=$2 i; shift 2
