@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Build Debian "-slim" base images from packages (debootstrap) and push them to
-# the local registry as $REGISTRY/library/debian:<release>-slim. Writes
-# $WORLD/bases.json mapping each release to a digest-pinned reference.
-# Usage: bases.sh [release...]   (default: bookworm trixie)
+# Build Debian "-slim" base images from packages (debootstrap), one per
+# architecture, and push each release to the local registry as one OCI image
+# index, $REGISTRY/library/debian:<release>-slim (each platform also under
+# <release>-slim-<arch>). Writes $WORLD/bases.json mapping each release to the
+# digest-pinned index. Needs docker.sh, and emulation.sh for foreign architectures.
+# Usage: [BASE_ARCHES="amd64 arm64"] bases.sh [release...]   (default: bookworm trixie)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 releases=("$@")
 ((${#releases[@]})) || releases=(bookworm trixie)
+read -ra arches <<<"${BASE_ARCHES:-amd64 arm64}"
+declare -A uname_of=([amd64]=x86_64 [arm64]=aarch64)
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 security="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -17,12 +21,17 @@ slim_excludes=(/usr/share/doc/'*' /usr/share/groff/'*' /usr/share/info/'*' /usr/
   /usr/share/lintian/overrides/'*' /usr/share/locale/'*' /usr/share/man/'*')
 slim_includes=(/usr/share/doc/'*'/copyright)
 
+# make_rootfs <release> <arch> <dir>: a slim root filesystem in <dir>/rootfs.
+# A foreign architecture's package scripts run under qemu through binfmt_misc.
 make_rootfs() {
-  local release=$1 dir=$2 rootfs=$2/rootfs
+  local release=$1 arch=$2 dir=$3 rootfs=$3/rootfs
+  [[ -n ${uname_of[$arch]:-} ]] || die "unknown architecture $arch; known: ${!uname_of[*]}"
   rm -rf "$dir" && mkdir -p "$dir"
-  log "$release: debootstrap --variant=minbase"
-  debootstrap --variant=minbase --keyring="$keyring" "$release" "$rootfs" "$mirror" \
-    >"$dir/debootstrap.log" 2>&1 || { tail -20 "$dir/debootstrap.log"; die "$release: debootstrap failed"; }
+  log "$release/$arch: debootstrap --variant=minbase"
+  debootstrap --variant=minbase --arch="$arch" --keyring="$keyring" "$release" "$rootfs" "$mirror" \
+    >"$dir/debootstrap.log" 2>&1 || { tail -20 "$dir/debootstrap.log"; die "$release/$arch: debootstrap failed (foreign: run emulation.sh first)"; }
+  # A rootfs of the wrong architecture would pass every later step.
+  [[ $(chroot "$rootfs" uname -m) == "${uname_of[$arch]}" ]] || die "$release/$arch: rootfs does not run as ${uname_of[$arch]}"
 
   # debootstrap writes only the main suite to sources.list; the official images
   # use deb822 with -updates and -security too, without which packages lag
@@ -55,12 +64,12 @@ CONF
   printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d" && chmod 755 "$rootfs/usr/sbin/policy-rc.d"
 
   # Bring in current -updates and -security packages.
-  log "$release: applying updates"
+  log "$release/$arch: applying updates"
   chroot "$rootfs" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get -y -qq dist-upgrade' \
-    >>"$dir/debootstrap.log" 2>&1 || { tail -20 "$dir/debootstrap.log"; die "$release: update failed"; }
+    >>"$dir/debootstrap.log" 2>&1 || { tail -20 "$dir/debootstrap.log"; die "$release/$arch: update failed"; }
 
   # Never delete through a mount left behind in the rootfs.
-  ! grep -q " $rootfs/" /proc/mounts || die "$release: mounts left under $rootfs"
+  ! grep -q " $rootfs/" /proc/mounts || die "$release/$arch: mounts left under $rootfs"
   # Trim what the exclude list would have kept out, plus lists and caches.
   (cd "$rootfs/usr/share" && find doc ! -type d ! -name copyright -delete && find doc -depth -type d -empty -delete
    rm -rf groff/* info/* linda/* lintian/overrides/* locale/* man/*)
@@ -69,21 +78,56 @@ CONF
   touch "$dir/.done"
 }
 
+# platforms_of <repo:tag>: the sorted platforms of an index ("" for a single image or none).
+platforms_of() {
+  crane manifest "$REGISTRY/$1" 2>/dev/null |
+    jq -r 'select(.manifests) | [.manifests[].platform | "\(.os)/\(.architecture)"] | sort | join(" ")'
+}
+
+# publish_arch <release> <arch>: the release's image for one architecture under
+# library/debian:<release>-slim-<arch>; sets arch_ref to its digest-pinned reference.
+publish_arch() {
+  local release=$1 arch=$2 dir="$WORLD/bases/$1-$2" tag="library/debian:$1-slim-$2" old="library/debian:$1-slim"
+  if registry_has "$tag"; then
+    log "$release/$arch: $REGISTRY/$tag already in the registry"
+  # Earlier worlds kept one single-platform image under the release tag: keep
+  # its digest, so what was built on it stays cached.
+  elif registry_has "$old" && [[ -z $(platforms_of "$old") ]] &&
+    [[ $(crane config "$REGISTRY/$old" | jq -r .architecture) == "$arch" ]]; then
+    log "$release/$arch: reusing the single-platform $REGISTRY/$old"
+    crane tag "$REGISTRY/$old" "$release-slim-$arch" >/dev/null 2>&1 || die "$release/$arch: crane tag failed"
+  else
+    [[ -f $dir/.done ]] || make_rootfs "$release" "$arch" "$dir"
+    log "$release/$arch: pushing $REGISTRY/$tag"
+    # crane, not docker import: Debian's dockerd ignores import --platform.
+    tar --numeric-owner -C "$dir/rootfs" -cf "$dir/rootfs.tar" .
+    { crane append --oci-empty-base -f "$dir/rootfs.tar" -t "$REGISTRY/$tag" &&
+      crane mutate --set-platform "linux/$arch" --cmd bash \
+        --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        -t "$REGISTRY/$tag" "$REGISTRY/$tag"; } >"$dir/push.log" 2>&1 ||
+      { tail -20 "$dir/push.log"; die "$release/$arch: push failed"; }
+    rm -f "$dir/rootfs.tar"
+  fi
+  arch_ref="$REGISTRY/$tag@$(crane digest "$REGISTRY/$tag")"
+}
+
+go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+want=$(printf 'linux/%s\n' "${arches[@]}" | sort | paste -sd' ')
 declare -A refs=()
 for release in "${releases[@]}"; do
   name="library/debian:$release-slim"
-  if registry_has "$name"; then
-    log "$release: $REGISTRY/$name already in the registry"
+  if [[ $(platforms_of "$name") == "$want" ]]; then
+    log "$release: $REGISTRY/$name already an index of $want"
   else
-    dir="$WORLD/bases/$release"
-    [[ -f $dir/.done ]] || make_rootfs "$release" "$dir"
-    log "$release: importing and pushing $REGISTRY/$name"
-    tar --numeric-owner -C "$dir/rootfs" -c . | docker import \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --change 'CMD ["bash"]' - "$REGISTRY/$name" >/dev/null
-    docker push -q "$REGISTRY/$name" >/dev/null
+    manifests=()
+    for arch in "${arches[@]}"; do
+      publish_arch "$release" "$arch"
+      manifests+=(-m "$arch_ref")
+    done
+    log "$release: pushing the index $REGISTRY/$name ($want)"
+    crane index append "${manifests[@]}" -t "$REGISTRY/$name" >/dev/null 2>&1 || die "$release: crane index append failed"
   fi
-  refs[$release]="$REGISTRY/$name@$(registry_digest "$name")"
+  refs[$release]="$REGISTRY/$name@$(crane digest "$REGISTRY/$name")"
   log "$release: ${refs[$release]}"
 done
 

@@ -29,6 +29,24 @@ need_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Also needed by bases.sh (to assemble multi-platform images), hence here.
+CRANE_VERSION=v0.22.1
+
+# go_tool <name> <package> <version> [ldflags]: install into $WORLD/bin unless
+# the binary there was already built from that module version. Go's module and
+# build caches stay at their defaults so later runs reuse them.
+go_tool() {
+  local name=$1 pkg=$2 version=$3 ldflags=${4:-} bin="$WORLD/bin/$1"
+  command -v go >/dev/null || die "go not found (the machines provide Go >= 1.26)"
+  if [[ -x $bin ]] && go version -m "$bin" 2>/dev/null | grep -qE "^\s+mod\s+\S+\s+$version\s"; then
+    log "$name $version already built"
+    return
+  fi
+  log "building $name $version"
+  GOBIN="$WORLD/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
+    go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
+}
+
 # wait_for <seconds> <description> <command...>: poll until the command succeeds.
 wait_for() {
   local timeout=$1 what=$2 i; shift 2
@@ -39,12 +57,15 @@ wait_for() {
   die "timed out after ${timeout}s waiting for $what"
 }
 
-# registry_has <repo:tag>: the local registry already holds this tag.
+# registry_has <repo:tag>: the local registry already holds this tag (an image
+# or a multi-platform index).
 registry_has() {
   local repo=${1%:*} tag=${1##*:}
   curl -fs -o /dev/null \
     -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
     -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    -H 'Accept: application/vnd.oci.image.index.v1+json' \
     "http://$REGISTRY/v2/$repo/manifests/$tag"
 }
 

@@ -7,24 +7,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SYFT_VERSION=v1.57.0
-CRANE_VERSION=v0.22.1
 base="$REGISTRY/library/debian:bookworm-slim"
-command -v go >/dev/null || die "go not found (the machines provide Go >= 1.26)"
 registry_has library/debian:bookworm-slim || die "$base missing: run bases.sh first"
-
-# go_tool <name> <package> <version> [ldflags]: install into $WORLD/bin unless
-# the binary there was already built from that module version. Go's module and
-# build caches stay at their defaults so later runs reuse them.
-go_tool() {
-  local name=$1 pkg=$2 version=$3 ldflags=${4:-} bin="$WORLD/bin/$1"
-  if [[ -x $bin ]] && go version -m "$bin" 2>/dev/null | grep -qE "^\s+mod\s+\S+\s+$version\s"; then
-    log "$name $version already built"
-    return
-  fi
-  log "building $name $version"
-  GOBIN="$WORLD/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false \
-    go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
-}
 
 go_tool syft github.com/anchore/syft/cmd/syft "$SYFT_VERSION" "-X main.version=${SYFT_VERSION#v}"
 go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"

@@ -1,6 +1,7 @@
 // The image tests' world: the Docker engine and base images scripts/world/ provisions, and the
 // test matrix with this machine's base digests and the archive's current versions filled in.
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aptSetup } from "../../src/recipes/apt.js";
@@ -22,11 +23,12 @@ export function useWorldEngine(): void {
   if (!process.env.DOCKER_HOST && existsSync(sock)) process.env.DOCKER_HOST = `unix://${sock}`;
 }
 
+/** Each release's base from scripts/world/bases.sh: an image index (linux/amd64, linux/arm64), digest-pinned. */
 export function readBases(): Record<string, string> {
   return readWorldJson("bases.json", "bases.sh");
 }
 
-/** syft, crane and registry images, digest-pinned, from scripts/world/tools.sh. */
+/** syft, crane, cosign and registry images, digest-pinned, from scripts/world/tools.sh. */
 export function readTools(): Record<string, string> {
   return readWorldJson("tools.json", "tools.sh");
 }
@@ -46,6 +48,43 @@ export function standInMatrix(template: string): string {
   );
 }
 
+/** crane (built by tools.sh) with these arguments; returns its trimmed stdout or throws with its stderr. */
+function crane(what: string, args: string[]): string {
+  const bin = join(WORLD, "bin/crane");
+  const r = spawnSync(existsSync(bin) ? bin : "crane", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${what}: crane ${args[0]} failed: ${r.error?.message ?? tail(r.stderr)}`);
+  return r.stdout.trim();
+}
+
+/** A layer holding the certificates under /usr/local/share/ca-certificates, owned by root, byte-stable. */
+function certLayer(dir: string, certs: string[]): string {
+  const root = join(dir, "root/usr/local/share/ca-certificates");
+  mkdirSync(root, { recursive: true });
+  for (const c of certs) {
+    copyFileSync(join("/usr/local/share/ca-certificates", c), join(root, c));
+    chmodSync(join(root, c), 0o644);
+  }
+  const layer = join(dir, "certs.tar");
+  const tar = ["--numeric-owner", "--owner=0", "--group=0", "--mtime=@0", "--sort=name", "-C", join(dir, "root"), "-cf", layer, "usr"];
+  const r = spawnSync("tar", tar, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`local CA layer: tar failed: ${r.error?.message ?? r.stderr}`);
+  return layer;
+}
+
+/** The base with the layer on top, every platform of its index kept: the CAs reach arm64 builds too. */
+function withLayer(ref: string, layer: string, tag: string): string {
+  const repo = ref.replace(/@.*$/, "").replace(/:[^/]*$/, "");
+  const manifest = JSON.parse(crane(tag, ["manifest", ref])) as { manifests?: { digest: string; platform?: { architecture: string } }[] };
+  if (!manifest.manifests) crane(tag, ["append", "-b", ref, "-f", layer, "-t", tag]);
+  else {
+    const children = manifest.manifests.map((m) =>
+      crane(tag, ["append", "-b", `${repo}@${m.digest}`, "-f", layer, "-t", `${tag}-${m.platform?.architecture ?? "unknown"}`]),
+    );
+    crane(tag, ["index", "append", ...children.flatMap((c) => ["-m", c]), "-t", tag]);
+  }
+  return `${tag}@${crane(tag, ["digest", tag])}`;
+}
+
 /**
  * Extra CA certificates of this machine (a TLS-inspecting egress proxy), layered onto the bases
  * so pip and git inside builds trust it; ca-certificates picks them up when installed. Returns the
@@ -53,23 +92,23 @@ export function standInMatrix(template: string): string {
  */
 async function withLocalCas(bases: Record<string, string>): Promise<Record<string, string>> {
   const dir = "/usr/local/share/ca-certificates";
-  const certs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".crt")) : [];
+  const certs = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".crt")).sort() : [];
   if (certs.length === 0) return bases;
-  const ctx = join(WORLD, "test-ca");
-  mkdirSync(ctx, { recursive: true });
-  for (const c of certs) copyFileSync(join(dir, c), join(ctx, c));
-  const out: Record<string, string> = {};
-  for (const [release, ref] of Object.entries(bases)) {
-    const tag = `127.0.0.1:5000/pg-images-test/debian:${release}-slim-ca`;
-    const dockerfile = `FROM ${ref}\nCOPY *.crt /usr/local/share/ca-certificates/\n`;
-    let r = await docker(["build", "-q", "-t", tag, "-f", "-", ctx], dockerfile);
-    if (r.code === 0) r = await docker(["push", tag]);
-    if (r.code !== 0) throw new Error(`base ${release} with local CAs: ${tail(r.out)}`);
-    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(r.out)?.[1];
-    if (!digest) throw new Error(`base ${release} with local CAs: no digest in push output:\n${tail(r.out)}`);
-    out[release] = `${tag}@${digest}`;
+  // Per call: test runs of several worktrees share $WORLD.
+  mkdirSync(join(WORLD, "test-ca"), { recursive: true });
+  const work = mkdtempSync(join(WORLD, "test-ca/layer-"));
+  try {
+    const layer = certLayer(work, certs);
+    const out: Record<string, string> = {};
+    for (const [release, ref] of Object.entries(bases)) {
+      const pinned = withLayer(ref, layer, `127.0.0.1:5000/pg-images-test/debian:${release}-slim-ca`);
+      if (!/@sha256:[0-9a-f]{64}$/.test(pinned)) throw new Error(`base ${release} with local CAs: not digest-pinned: ${pinned}`);
+      out[release] = pinned;
+    }
+    return out;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  return out;
 }
 
 /** Candidate versions apt would install in a release's base, with the test matrix's sources. */
