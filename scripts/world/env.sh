@@ -7,7 +7,7 @@ _pg_images_world="${PG_IMAGES_WORLD:-/var/tmp/pg-images-world}"
 # Debian's dockerd (API 1.41). Newer docker clients negotiate down to it, so no
 # DOCKER_API_VERSION is needed.
 export DOCKER_HOST="unix://$_pg_images_world/docker/docker.sock"
-# syft and crane built by tools.sh.
+# syft, crane and cosign built by tools.sh.
 case ":$PATH:" in *":$_pg_images_world/bin:"*) ;; *) export PATH="$_pg_images_world/bin:$PATH" ;; esac
 
 # --- Dagger settings (owned by scripts/world/dagger.sh) ---

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build syft and crane from the Go module proxy, wrap each in an image based on
+# Build syft, crane and cosign from the Go module proxy, wrap each in an image based on
 # the local Debian slim image, push them to the local registry and write
 # $WORLD/tools.json with digest-pinned references. Needs docker.sh and
 # bases.sh (bookworm) first.
@@ -7,11 +7,15 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SYFT_VERSION=v1.57.0
+COSIGN_VERSION=v2.6.5
 base="$REGISTRY/library/debian:bookworm-slim"
 registry_has library/debian:bookworm-slim || die "$base missing: run bases.sh first"
 
 go_tool syft github.com/anchore/syft/cmd/syft "$SYFT_VERSION" "-X main.version=${SYFT_VERSION#v}"
 go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
+# Its go.mod has no replace directives, so `go install …@version` takes it as released.
+go_tool cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" \
+  "-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN_VERSION"
 
 # image <repo:tag> <binary> <Dockerfile lines...>: build from a temp context
 # holding only the binary, and push; skipped when the registry has the tag.
@@ -42,6 +46,11 @@ crane_ref=go-containerregistry/crane:$CRANE_VERSION-debug
 image "$crane_ref" crane 'COPY crane /usr/local/bin/crane' \
   'RUN mkdir /ko-app && ln -s /usr/local/bin/crane /ko-app/crane' 'ENTRYPOINT ["/usr/local/bin/crane"]'
 
+# Like the official cosign image, plus a shell: the pipeline signs, attests and
+# verifies with scripts that read the key from an environment variable.
+cosign_ref=sigstore/cosign:$COSIGN_VERSION
+image "$cosign_ref" cosign 'COPY cosign /usr/local/bin/cosign' 'ENTRYPOINT ["/usr/local/bin/cosign"]'
+
 # The throwaway registry the pipeline starts inside the engine when no registry is given: Debian's
 # registry binary, listening on all addresses of the service's own network namespace.
 registry_ref=library/registry:2.8.2
@@ -52,6 +61,7 @@ image "$registry_ref" docker-registry 'COPY docker-registry /usr/local/bin/regis
 
 jq -nS --arg syft "$REGISTRY/$syft_ref@$(registry_digest "$syft_ref")" \
   --arg crane "$REGISTRY/$crane_ref@$(registry_digest "$crane_ref")" \
+  --arg cosign "$REGISTRY/$cosign_ref@$(registry_digest "$cosign_ref")" \
   --arg registry "$REGISTRY/$registry_ref@$(registry_digest "$registry_ref")" \
-  '{syft: $syft, crane: $crane, registry: $registry}' >"$WORLD/tools.json"
+  '{syft: $syft, crane: $crane, cosign: $cosign, registry: $registry}' >"$WORLD/tools.json"
 log "tools: $(jq -c . "$WORLD/tools.json")"
