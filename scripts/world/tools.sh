@@ -46,10 +46,11 @@ crane_ref=go-containerregistry/crane:$CRANE_VERSION-debug
 image "$crane_ref" crane 'COPY crane /usr/local/bin/crane' \
   'RUN mkdir /ko-app && ln -s /usr/local/bin/crane /ko-app/crane' 'ENTRYPOINT ["/usr/local/bin/crane"]'
 
-# Like the official cosign image, plus a shell: the pipeline signs, attests and
-# verifies with scripts that read the key from an environment variable.
-cosign_ref=sigstore/cosign:$COSIGN_VERSION
-image "$cosign_ref" cosign 'COPY cosign /usr/local/bin/cosign' 'ENTRYPOINT ["/usr/local/bin/cosign"]'
+# Like gcr.io/projectsigstore/cosign (the binary at /ko-app/cosign, where the pipeline takes it
+# from), plus a shell for trying it by hand.
+cosign_ref=sigstore/cosign:$COSIGN_VERSION-debug
+image "$cosign_ref" cosign 'COPY cosign /usr/local/bin/cosign' \
+  'RUN mkdir /ko-app && ln -s /usr/local/bin/cosign /ko-app/cosign' 'ENTRYPOINT ["/usr/local/bin/cosign"]'
 
 # The throwaway registry the pipeline starts inside the engine when no registry is given: Debian's
 # registry binary, listening on all addresses of the service's own network namespace.

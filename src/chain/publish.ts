@@ -59,16 +59,16 @@ export class Publisher {
    * Signatures and attestations of a digest copied to another repository, once. Returns the
    * reference when the digest is signed there, undefined when the source was never signed.
    */
-  private async copySignatures(signer: Signer, from: string, to: string): Promise<string[] | undefined> {
-    const has = async (digestRef: string) => {
-      const [repository, digest] = digestRef.split("@") as [string, string];
-      const tags = await Promise.all(["sig", "att"].map((kind) => this.registry.digest(`${repository}:${attachmentTag(digest, kind)}`)));
+  private async copySignatures(signer: Signer, from: { repository: string; digest: string }, to: { repository: string; tag: string }): Promise<string[] | undefined> {
+    const has = async (repository: string) => {
+      const tags = await Promise.all(["sig", "att"].map((kind) => this.registry.digest(`${repository}:${attachmentTag(from.digest, kind)}`)));
       return tags.every(Boolean);
     };
-    if (await has(to)) return [to];
-    if (!(await has(from))) return undefined;
-    await signer.copyAttachments(from, to);
-    return [to];
+    const signed = [`${to.repository}@${from.digest}`];
+    if (await has(to.repository)) return signed;
+    if (!(await has(from.repository))) return undefined;
+    await signer.copyAttachments(`${from.repository}@${from.digest}`, `${to.repository}:${to.tag}`);
+    return signed;
   }
 
   /** The first alias decides "unchanged": it is the tag users follow. */
@@ -159,7 +159,7 @@ export class Publisher {
     const published = await this.pushUnique(release, digest, { copyFrom: `${t.repository.testing}@${digest}` });
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
     // Signatures and attestations travel with the digest: the release repository verifies alone.
-    const signed = this.signer ? await this.copySignatures(this.signer, `${t.repository.testing}@${digest}`, `${t.repository.release}@${digest}`) : undefined;
+    const signed = this.signer ? await this.copySignatures(this.signer, { repository: t.repository.testing, digest }, { repository: t.repository.release, tag: t.tags.release }) : undefined;
     notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest);
     if (!gate.move) {
       const report = `gate refused to move ${t.tags.aliases.join(", ")}: ${gate.reason}; current: ${fmtChecks(currentChecks)}; candidate: ${fmtChecks(checks)}`;

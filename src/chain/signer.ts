@@ -36,9 +36,12 @@ export class Signer {
     await this.cosign([digestRef], `cosign attest --yes --type ${type} --predicate /predicate.json ${this.how()} ${q(this.registry.address(digestRef))}`, predicate);
   }
 
-  /** Copy an image's signatures and attestations to another repository (the image is there already). */
-  async copyAttachments(fromDigestRef: string, toDigestRef: string): Promise<void> {
-    await this.cosign([fromDigestRef, toDigestRef], `cosign copy --force --only=sig,att ${q(this.registry.address(fromDigestRef))} ${q(this.registry.address(toDigestRef))}`);
+  /**
+   * Copy an image's signatures and attestations to a tag of another repository that already holds
+   * the same digest (cosign names them after the digest there).
+   */
+  async copyAttachments(fromDigestRef: string, toTag: string): Promise<void> {
+    await this.cosign([fromDigestRef, toTag], `cosign copy --force --only=sig,att ${q(this.registry.address(fromDigestRef))} ${q(this.registry.address(toTag))}`);
   }
 
   /** The public key to verify with, for the report (the key path only). */
