@@ -96,7 +96,7 @@ new=$(sha256sum /tmp/index | cut -d' ' -f1)
 size=$(wc -c < /tmp/index)
 mv /tmp/index "blobs/sha256/$new" && rm "$f"
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s}]}' "$new" "$size" > index.json
-tar -C /work -cf /image.tar .
+tar -cf /image.tar $(ls)
 `;
 
 /** The manifest digest inside an OCI tarball: what a registry will report once it is pushed. */
