@@ -7,7 +7,10 @@ import { PGXS_FIXTURE } from "./fixtures.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, SmokeCheck, Step } from "./types.js";
 
-/** Build tools and the -dev libraries of PostgreSQL's own optional features. */
+/**
+ * Build tools and the -dev libraries of PostgreSQL's own optional features. libkrb5-dev: the
+ * server headers are built with GSSAPI, and libpq/libpq-be.h includes gssapi/gssapi.h.
+ */
 export const BUILD_PACKAGES = [
   "autoconf",
   "build-essential",
@@ -15,6 +18,7 @@ export const BUILD_PACKAGES = [
   "git",
   "libcurl4-openssl-dev",
   "libicu-dev",
+  "libkrb5-dev",
   "liblz4-dev",
   "libreadline-dev",
   "libselinux1-dev",

@@ -80,7 +80,7 @@ describe("no unpinned PostgreSQL install", () => {
 
 describe("test images", () => {
   it.each([
-    ["extbuilder-17-bookworm", ["postgresql-server-dev-17=17.9-*", "build-essential", "libcurl4-openssl-dev", "libselinux1-dev", "git"]],
+    ["extbuilder-17-bookworm", ["postgresql-server-dev-17=17.9-*", "build-essential", "libcurl4-openssl-dev", "libkrb5-dev", "libselinux1-dev", "git"]],
     ["exttester-17-bookworm", ["gdb", "lcov", "libipc-run-perl", "postgresql-17-wal2json"]],
     ["failtester-17-bookworm", ["python3", "python3-venv"]],
     ["pgupgradetester-bookworm", ["postgresql-16=16.13-*", "postgresql-17=17.9-*", "postgresql-18=18.3-*", "libpq5=18.3-*"]],
