@@ -3,7 +3,7 @@
 // into PostgreSQL's directories.
 import type { ExtbuilderTarget } from "../plan/types.js";
 import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
-import { PGXS_FIXTURE } from "./fixtures.js";
+import { PGXS_FIXTURE, REAL_FIXTURE, type Fixture } from "./fixtures.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, SmokeCheck, Step } from "./types.js";
 
@@ -52,7 +52,7 @@ export function extbuilderRecipe(target: ExtbuilderTarget, ctx: RecipeContext): 
     base: { image: target.base },
     artifacts: [],
     steps,
-    smoke: [buildFixture()],
+    smoke: [buildFixture(PGXS_FIXTURE, "builds and installs a PGXS extension"), buildFixture(REAL_FIXTURE, "builds an extension using the server's connection headers and common libraries")],
   };
 }
 
@@ -65,20 +65,16 @@ export function generateLocales(locales: readonly string[]): string {
   ].join("\n");
 }
 
-/** Copy the mounted fixture to a scratch directory (the mount is read-only), build, install. */
-export function fixtureBuildScript(): string {
+/** Copy the mounted fixture to a scratch directory $b (the mount is read-only), build, install. */
+export function fixtureBuildScript(fixture: Fixture): string {
   return [
-    `b=$(mktemp -d) && cp -R ${PGXS_FIXTURE.at}/. "$b" && cd "$b"`,
+    `b=$(mktemp -d) && cp -R ${fixture.at}/. "$b" && cd "$b"`,
     `make >make.log 2>&1 || { cat make.log; echo "make failed"; exit 1; }`,
     `make install >install.log 2>&1 || { cat install.log; echo "make install failed"; exit 1; }`,
-    `test -f "$(pg_config --sharedir)/extension/${PGXS_FIXTURE.extension}.control" || { echo "${PGXS_FIXTURE.extension}.control not installed under $(pg_config --sharedir)"; exit 1; }`,
+    `test -f "$(pg_config --sharedir)/extension/${fixture.extension}.control" || { echo "${fixture.extension}.control not installed under $(pg_config --sharedir)"; exit 1; }`,
   ].join("\n");
 }
 
-function buildFixture(): SmokeCheck {
-  return {
-    name: "builds and installs a PGXS extension",
-    script: fixtureBuildScript(),
-    mounts: [{ fixture: PGXS_FIXTURE.path, at: PGXS_FIXTURE.at }],
-  };
+function buildFixture(fixture: Fixture, name: string): SmokeCheck {
+  return { name, script: fixtureBuildScript(fixture), mounts: [{ fixture: fixture.path, at: fixture.at }] };
 }

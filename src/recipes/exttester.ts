@@ -4,9 +4,9 @@
 import type { ExttesterTarget } from "../plan/types.js";
 import { aptInstall, pinned } from "./apt.js";
 import { fixtureBuildScript, generateLocales, LOCALES } from "./extbuilder.js";
-import { PGXS_FIXTURE } from "./fixtures.js";
+import { PGXS_FIXTURE, REAL_FIXTURE } from "./fixtures.js";
 import { AS_POSTGRES, binDir, onPath, startCluster, stopCluster } from "./smoke.js";
-import type { Recipe, Step } from "./types.js";
+import type { Recipe, SmokeCheck, Step } from "./types.js";
 
 export const TEST_PACKAGES = ["gdb", "lcov", "libdbd-pg-perl", "libipc-run-perl"];
 /** Test tools Debian keeps under pgxs, by their path below lib/pgxs/src/test/. */
@@ -46,13 +46,37 @@ export function exttesterRecipe(target: ExttesterTarget): Recipe {
       {
         name: "fixture regression suite passes",
         script: [
-          fixtureBuildScript(),
+          fixtureBuildScript(PGXS_FIXTURE),
           startCluster({ bin, asPostgres: AS_POSTGRES }),
           `PGHOST=$d PGUSER=postgres make installcheck >check.log 2>&1 || { cat check.log; cat regression.diffs 2>/dev/null; echo "make installcheck failed"; exit 1; }`,
           stopCluster({ bin, asPostgres: AS_POSTGRES }),
         ].join("\n"),
         mounts: [{ fixture: PGXS_FIXTURE.path, at: PGXS_FIXTURE.at }],
       },
+      realSuites(bin),
     ],
+  };
+}
+
+/** What each suite leaves behind once it ran: PGXS skips a suite silently when it cannot run it. */
+export const SUITE_TRACES = ["results/libraries.out", "output_iso/results/concurrent.out", "tmp_check/log/regress_log_001_preload"];
+
+/**
+ * The real-shaped fixture's three suites under `make installcheck`, as postgres: the TAP suite's
+ * PostgreSQL::Test::Cluster runs initdb, which refuses root. The server it checks against has the
+ * library preloaded, as the extension demands.
+ */
+function realSuites(bin: string): SmokeCheck {
+  return {
+    name: "a preloaded extension's regression, isolation and TAP suites pass",
+    script: [
+      fixtureBuildScript(REAL_FIXTURE),
+      `chown -R postgres "$b"`,
+      startCluster({ bin, asPostgres: AS_POSTGRES, preload: [REAL_FIXTURE.extension] }),
+      `${AS_POSTGRES} env PATH="$PATH" PGHOST="$d" PGUSER=postgres make installcheck >check.log 2>&1 || { cat check.log; cat regression.diffs output_iso/regression.diffs tmp_check/log/regress_log_* 2>/dev/null; echo "make installcheck failed"; exit 1; }`,
+      `for f in ${SUITE_TRACES.join(" ")}; do test -s "$f" || { cat check.log; echo "make installcheck left no $f: a suite did not run"; exit 1; }; done`,
+      stopCluster({ bin, asPostgres: AS_POSTGRES }),
+    ].join("\n"),
+    mounts: [{ fixture: REAL_FIXTURE.path, at: REAL_FIXTURE.at }],
   };
 }

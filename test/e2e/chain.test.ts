@@ -43,7 +43,7 @@ describe("every image kind through the Dagger renderer", () => {
     makeContext(dir, (await resolveMatrix(readFileSync(TEMPLATE, "utf8"))).text);
     const { code, summary } = await call("all-kinds", ["build-all", "--matrix", join(".pg-images", runId, "all-kinds", "matrix.yaml")]);
     expect(Object.keys(summary.targets).sort()).toEqual([
-      "extbuilder-15-bookworm", "exttester-15-bookworm", "extupgradetester-15-bookworm", "failtester-15-bookworm", "full-15-bookworm",
+      "extbuilder-15-bookworm", "extbuilder-17-trixie", "exttester-15-bookworm", "exttester-17-trixie", "extupgradetester-15-bookworm", "failtester-15-bookworm", "full-15-bookworm",
       "minimal-15-bookworm", "minimal-17-trixie", "pgupgradetester-bookworm", "standard-15-bookworm", "stylechecker",
     ]);
     expect(Object.entries(summary.targets).filter(([, t]) => t.status !== "passed")).toEqual([]);

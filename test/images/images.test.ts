@@ -125,6 +125,28 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
         /^exttester-15-bookworm: fixture regression suite passes: exit 1\n[\s\S]*hello, moon/,
       );
     });
+
+    it("an extbuilder without the GSSAPI headers cannot build the real-shaped fixture", async () => {
+      const id = "extbuilder-15-bookworm";
+      needs(id);
+      const tag = "pg-images-test/broken:no-krb5";
+      await build(id, tag, `FROM ${built.get(id)!}\nRUN dpkg -r libkrb5-dev\n`, world!.dir);
+      await expect(smoke(id, tag, recipeFor(target(id), world!.ctx), world!.roots)).rejects.toThrow(
+        /^extbuilder-15-bookworm: builds an extension using the server's connection headers and common libraries: exit 1\n[\s\S]*gssapi\/gssapi\.h: No such file or directory/,
+      );
+    });
+
+    it("a suite PGXS skips silently fails the exttester check, naming what it did not leave", async () => {
+      const id = "exttester-15-bookworm";
+      needs(id);
+      const fixtures = mkdtempSync(join(tmpdir(), "pg-images-broken-fixture-"));
+      for (const f of ["pgxs-hello", "ext-real"]) cpSync(join(REPO, "test/fixtures", f), join(fixtures, "test/fixtures", f), { recursive: true });
+      const makefile = join(fixtures, "test/fixtures/ext-real/Makefile");
+      writeFileSync(makefile, readFileSync(makefile, "utf8").replace("TAP_TESTS = 1\n", ""));
+      await expect(smoke(id, built.get(id)!, recipeFor(target(id), world!.ctx), { ...world!.roots, fixtures })).rejects.toThrow(
+        /^exttester-15-bookworm: a preloaded extension's regression, isolation and TAP suites pass: exit 1\n[\s\S]*left no tmp_check\/log\/regress_log_001_preload/,
+      );
+    });
   });
 
   it("summary", () => {

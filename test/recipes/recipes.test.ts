@@ -89,6 +89,15 @@ describe("test images", () => {
     expect(installed(recipeFor(target(id), ctx))).toEqual(expect.arrayContaining(packages));
   });
 
+  it.each([
+    ["extbuilder-17-bookworm", "/fixture-real", ["make install"]],
+    ["exttester-17-bookworm", "/fixture-real", ["shared_preload_libraries=ext_real", "runuser -u postgres -- env PATH=\"$PATH\" PGHOST=\"$d\" PGUSER=postgres make installcheck", "output_iso/results/concurrent.out", "tmp_check/log/regress_log_001_preload"]],
+  ])("%s checks the real-shaped fixture mounted at %s", (id, at, fragments) => {
+    const check = recipeFor(target(id), ctx).smoke.find((c) => c.mounts?.some((m) => m.at === at));
+    expect(check?.mounts).toEqual([{ fixture: "test/fixtures/ext-real", at }]);
+    for (const f of fragments) expect(check!.script).toContain(f);
+  });
+
   it("failtester installs the requirements with hashes, checked against the planned text", () => {
     const r = recipeFor(target("failtester-17-bookworm"), ctx);
     expect(r.steps).toContainEqual({ op: "copy", source: { context: "images/failtester/requirements.txt" }, what: "file", to: "/opt/pg-images/failtester/requirements.txt" });
