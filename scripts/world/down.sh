@@ -25,6 +25,7 @@ if docker info >/dev/null 2>&1; then
     docker stop -t 30 pg-images-dagger-engine >/dev/null
   fi
 fi
+stop_pid "PGDG-shaped repositories' server" "$WORLD/pgdg/http.pid"
 stop_pid registry "$WORLD/registry/registry.pid"
 # dockerd stops its running containers and its containerd itself.
 stop_pid dockerd "$WORLD/docker/dockerd.pid"

@@ -135,10 +135,13 @@ export function aptInstall(packages: readonly string[]): string {
 /**
  * The step that configures apt. PGDG's key is fetched from the matrix's keyUrl and refused unless
  * its one primary key has the matrix's fingerprint; curl and gpg leave again in the same step.
+ * PGDG's sources are written only once its key is in place: apt refuses to update from a source
+ * whose Signed-By file is missing, and curl and gpg come from the release's archive first.
  */
 export function aptSetup(source: PackageSource, distro: string, postgres: readonly PgVersion[], pgdg: Matrix["pgdg"]): string {
-  const writes = aptFiles(source, distro, postgres, pgdg).map((f) => writeFile(f.path, f.text));
-  const lines = ["rm -f /etc/apt/sources.list", ...writes];
+  const files = aptFiles(source, distro, postgres, pgdg);
+  const afterKey = source === "pgdg" ? files.filter((f) => f.text.includes(`Signed-By: ${PGDG_KEYRING}`)) : [];
+  const lines = ["rm -f /etc/apt/sources.list", ...files.filter((f) => !afterKey.includes(f)).map((f) => writeFile(f.path, f.text))];
   if (source === "pgdg") {
     lines.push(
       `${APT_GET} update -q`,
@@ -147,6 +150,7 @@ export function aptSetup(source: PackageSource, distro: string, postgres: readon
       `fpr=$(gpg --batch --with-colons --show-keys /tmp/pgdg.asc | awk -F: '$1 == "pub" { n++ } $1 == "fpr" && !f { f = $10 } END { if (n == 1) print f }')`,
       `[ "$fpr" = ${pgdg.fingerprint} ] || { echo "PGDG key from ${pgdg.keyUrl}: fingerprint '$fpr', expected ${pgdg.fingerprint}" >&2; exit 1; }`,
       `mv /tmp/pgdg.asc ${PGDG_KEYRING}`,
+      ...afterKey.map((f) => writeFile(f.path, f.text)),
       `${APT_GET} purge -y -q --auto-remove curl gpg`,
       CLEAN,
     );

@@ -66,6 +66,14 @@ describe("PGDG sources", () => {
     expect(script).toContain(`[ "$fpr" = B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8 ] || {`);
     expect(script).toContain("purge -y -q --auto-remove curl gpg");
   });
+
+  it("writes PGDG's sources only once its key is in place (apt refuses a source whose key file is missing)", () => {
+    const script = aptSetup("pgdg", "bookworm", [v(17, "17.9")], pgdg);
+    const at = (s: string) => script.indexOf(s);
+    expect(at("/etc/apt/sources.list.d/debian.sources")).toBeLessThan(at("apt-get update -q"));
+    expect(at("mv /tmp/pgdg.asc /usr/share/keyrings/pgdg.asc")).toBeGreaterThan(at("apt-get update -q"));
+    expect(at("> /etc/apt/sources.list.d/pgdg.sources")).toBeGreaterThan(at("mv /tmp/pgdg.asc /usr/share/keyrings/pgdg.asc"));
+  });
 });
 
 describe("distro sources", () => {

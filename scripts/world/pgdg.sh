@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Two apt repositories shaped like PGDG's, made from Debian's own PostgreSQL packages and served
+# on http://127.0.0.1:$PGDG_PORT (a static server over $WORLD/pgdg/www):
+#   /apt      like apt.postgresql.org:         dists/<release>-pgdg/{main,<major>}/binary-amd64
+#   /archive  like apt-archive.postgresql.org: dists/<release>-pgdg-archive/{main,<major>}/…
+#   /keys/pgdg.asc   the key both are signed with (made here, once, kept under $WORLD/pgdg)
+#   /keys/other.asc  a second key that signs nothing (for the wrong-fingerprint case)
+# The mirror carries the current minor of each release's PostgreSQL and a few extensions; the
+# archive carries that minor and the older one Debian still serves (the release's point-release
+# version under the -security one). Every package is repacked with dpkg-deb under PGDG's version
+# suffix (".pgdg120+1" on bookworm), so apt prefers it over Debian's identical build and the
+# installed version shows where it came from. Writes $WORLD/pgdg.json for the tests.
+# Usage: pgdg.sh [release...]   (default: bookworm trixie; needs docker.sh and bases.sh)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+releases=("$@")
+((${#releases[@]})) || releases=(bookworm trixie)
+PGDG_PORT="${PG_IMAGES_PGDG_PORT:-5081}"
+dir="$WORLD/pgdg"
+www="$dir/www"
+url="http://127.0.0.1:$PGDG_PORT"
+export GNUPGHOME="$dir/gnupg"
+declare -A debian_number=([bullseye]=11 [bookworm]=12 [trixie]=13)
+declare -A debian_pg=([bullseye]=13 [bookworm]=15 [trixie]=17)
+
+missing=()
+for p in apt-utils gnupg python3; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+mkdir -p "$dir" "$www/keys" && chmod 700 "$dir"
+mkdir -p "$GNUPGHOME" && chmod 700 "$GNUPGHOME"
+
+# key <name> <uid>: a signing key made once; prints its fingerprint, exports it to keys/<name>.asc.
+key() {
+  local name=$1 uid=$2 fpr
+  if ! gpg --batch --list-keys "$uid" >/dev/null 2>&1; then
+    log "generating the $name signing key"
+    gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "$uid" rsa3072 sign never 2>/dev/null
+  fi
+  fpr=$(gpg --batch --with-colons --list-keys "$uid" | awk -F: '$1 == "fpr" { print $10; exit }')
+  gpg --batch --armor --export "$fpr" >"$www/keys/$name.asc"
+  echo "$fpr"
+}
+fingerprint=$(key pgdg "pg-images local PGDG <pgdg@pg-images.invalid>")
+other=$(key other "pg-images other key <other@pg-images.invalid>")
+
+# repack <deb> <suffix> <out-dir> <version…>: the package under version+suffix; exact (= v)
+# relations on any of the given versions (its siblings, repacked alike) follow the rename.
+repack() {
+  local deb=$1 suffix=$2 out=$3 tmp version pkg arch v
+  shift 3
+  tmp=$(mktemp -d)
+  dpkg-deb -R "$deb" "$tmp"
+  version=$(sed -n 's/^Version: //p' "$tmp/DEBIAN/control")
+  sed -i "s/^Version: .*/Version: $version$suffix/" "$tmp/DEBIAN/control"
+  for v in "$@"; do
+    V="$v" S="$suffix" perl -pi -e 's/\(= \Q$ENV{V}\E\)/(= $ENV{V}$ENV{S})/g if /^(Pre-Depends|Depends|Breaks|Recommends):/' "$tmp/DEBIAN/control"
+  done
+  pkg=$(sed -n 's/^Package: //p' "$tmp/DEBIAN/control")
+  arch=$(sed -n 's/^Architecture: //p' "$tmp/DEBIAN/control")
+  version="$version$suffix"
+  dpkg-deb -Zgzip -b "$tmp" "$out/${pkg}_${version#*:}_$arch.deb" >/dev/null
+  rm -rf "$tmp"
+}
+
+# index <root> <suite> <major>: Packages per component and a signed Release for one suite.
+# Component main holds everything, <major> that major's libpq (as PGDG splits them).
+index() {
+  local root=$1 suite=$2 major=$3 comp d
+  for comp in main "$major"; do
+    d="$root/dists/$suite/$comp/binary-amd64"
+    mkdir -p "$d"
+    (cd "$root" && apt-ftparchive packages "pool/$suite/$comp") >"$d/Packages"
+    gzip -9nkf "$d/Packages"
+  done
+  (cd "$root/dists/$suite" && apt-ftparchive \
+    -o APT::FTPArchive::Release::Origin="pg-images local PGDG" -o APT::FTPArchive::Release::Label="pg-images local PGDG" \
+    -o APT::FTPArchive::Release::Suite="$suite" -o APT::FTPArchive::Release::Codename="$suite" \
+    -o APT::FTPArchive::Release::Architectures=amd64 -o APT::FTPArchive::Release::Components="main $major" \
+    release . >Release.new && mv Release.new Release)
+  gpg --batch --yes --local-user "$fingerprint" --clearsign -o "$root/dists/$suite/InRelease" "$root/dists/$suite/Release"
+  gpg --batch --yes --local-user "$fingerprint" -abs -o "$root/dists/$suite/Release.gpg" "$root/dists/$suite/Release"
+}
+
+# build <release>: download, repack, index both repositories for one release.
+build() {
+  local release=$1 major=${debian_pg[$1]} suffix=".pgdg${debian_number[$1]}0+1" base dl versions current old
+  base=$(jq -r --arg r "$release" '.[$r] // empty' "$WORLD/bases.json")
+  [[ -n $base ]] || die "$release: no base in $WORLD/bases.json (run bases.sh $release)"
+  dl="$dir/debs/$release" && rm -rf "$dl" && mkdir -p "$dl/current" "$dl/old"
+  local core=(postgresql-$major postgresql-client-$major postgresql-server-dev-$major libpq5 libpq-dev)
+  local extra=(postgresql-common postgresql-client-common postgresql-common-dev
+    postgresql-$major-pgaudit postgresql-$major-hll postgresql-$major-wal2json postgresql-$major-pgvector)
+  log "$release: downloading PostgreSQL $major and extensions from Debian"
+  # Versions newest first; the second, when Debian still has one, is the archive's older minor.
+  docker run --rm --network host -v "$dl:/out" -e "MAJOR=$major" -e "CORE=${core[*]}" -e "EXTRA=${extra[*]}" "$base" bash -ec '
+    apt-get update -qq
+    mapfile -t v < <(apt-cache madison "postgresql-$MAJOR" | awk "{ print \$3 }" | sort -Vru)
+    echo "${v[*]}" >/out/versions
+    at() { for p in $CORE; do echo "$p=$1"; done; }
+    cd /out/current && apt-get download -qq $(at "${v[0]}")
+    for p in $EXTRA; do if apt-cache show "$p" >/dev/null 2>&1; then apt-get download -qq "$p"; fi; done
+    if ((${#v[@]} > 1)); then cd /out/old && apt-get download -qq $(at "${v[1]}"); fi' >"$dl/download.log" 2>&1 || { tail -20 "$dl/download.log"; die "$release: download failed"; }
+  read -r -a versions <"$dl/versions"
+  current=${versions[0]} old=${versions[1]:-}
+  local mirror_suite="$release-pgdg" archive_suite="$release-pgdg-archive" out
+  rm -rf "$www/apt/pool/$mirror_suite" "$www/apt/dists/$mirror_suite" "$www/archive/pool/$archive_suite" "$www/archive/dists/$archive_suite"
+  local all=() deb
+  mapfile -t all < <(for deb in "$dl"/*/*.deb; do dpkg-deb -f "$deb" Version; done | sort -u)
+  out="$www/archive/pool/$archive_suite/main" && mkdir -p "$out"
+  for deb in "$dl"/*/*.deb; do repack "$deb" "$suffix" "$out" "${all[@]}"; done
+  # The mirror: the current minor only, the same files as the archive's.
+  out="$www/apt/pool/$mirror_suite/main" && mkdir -p "$out"
+  cp -l "$www/archive/pool/$archive_suite/main/"*"_${current#*:}${suffix}_"*.deb "$out/"
+  for deb in "$www/archive/pool/$archive_suite/main/"*.deb; do
+    case $(basename "$deb") in postgresql-common* | postgresql-client-common* | postgresql-$major-*) cp -l "$deb" "$out/" ;; esac
+  done
+  local root suite
+  for root in apt archive; do
+    if [[ $root == apt ]]; then suite=$mirror_suite; else suite=$archive_suite; fi
+    mkdir -p "$www/$root/pool/$suite/$major"
+    cp -l "$www/$root/pool/$suite/main/"libpq* "$www/$root/pool/$suite/$major/"
+    index "$www/$root" "$suite" "$major"
+  done
+  jq -n --arg r "$release" --arg m "$major" --arg c "${current%%-*}" --arg o "${old%%-*}" --arg s "$suffix" \
+    '{($r): {major: ($m | tonumber), current: $c, old: (if $o == "" then null else $o end), suffix: $s}}' >"$dl/release.json"
+  log "$release: mirror has PostgreSQL ${current%%-*}, archive ${old:+${old%%-*} and }${current%%-*} (suffix $suffix)"
+}
+
+stamp="$dir/.built"
+want=$({ sha256sum "${BASH_SOURCE[0]}" | cut -c1-16; echo "${releases[*]}"; jq -c . "$WORLD/bases.json"; } | sha256sum | cut -c1-16)
+if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+  log "PGDG-shaped repositories already built for ${releases[*]}"
+else
+  for release in "${releases[@]}"; do build "$release"; done
+  echo "$want" >"$stamp"
+fi
+
+# The static server: python's, bound to the loopback only.
+serving() { curl -fs -o /dev/null "$url/keys/pgdg.asc" && cmp -s <(curl -fs "$url/keys/pgdg.asc") "$www/keys/pgdg.asc"; }
+if serving; then
+  log "PGDG-shaped repositories already served at $url"
+else
+  pidfile="$dir/http.pid"
+  if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; fi
+  log "serving $www at $url (log: $dir/http.log)"
+  setsid /usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$www" "$PGDG_PORT" >"$dir/http.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  wait_for 30 "the PGDG-shaped repositories at $url" serving
+fi
+
+jq -n --arg u "$url" --arg f "$fingerprint" --arg o "$other" '{
+    mirror: "\($u)/apt", archive: "\($u)/archive", keyUrl: "\($u)/keys/pgdg.asc", fingerprint: $f,
+    otherKeyUrl: "\($u)/keys/other.asc", otherFingerprint: $o, releases: {} }' >"$WORLD/pgdg.json.tmp"
+for f in "$dir"/debs/*/release.json; do
+  [[ -f $f ]] && jq -s '.[0].releases += .[1] | .[0]' "$WORLD/pgdg.json.tmp" "$f" >"$WORLD/pgdg.json.tmp2" && mv "$WORLD/pgdg.json.tmp2" "$WORLD/pgdg.json.tmp"
+done
+mv "$WORLD/pgdg.json.tmp" "$WORLD/pgdg.json"
+log "PGDG-shaped repositories: $(jq -c '{mirror, archive, keyUrl, fingerprint}' "$WORLD/pgdg.json")"
