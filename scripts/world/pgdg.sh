@@ -141,15 +141,28 @@ else
   echo "$want" >"$stamp"
 fi
 
-# The static server: python's, bound to the loopback only.
-serving() { curl -fs -o /dev/null "$url/keys/pgdg.asc" && cmp -s <(curl -fs "$url/keys/pgdg.asc") "$www/keys/pgdg.asc"; }
+# The static server: python's, bound to the loopback only. It also answers requests in absolute
+# form (GET http://127.0.0.1:port/…), as HTTP/1.1 servers must: apt sends those when a per-host
+# proxy points it at this server, which is how the Dagger engine's containers reach it.
+cat >"$dir/serve.py" <<'PY'
+import functools, http.server, re, sys
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def translate_path(self, path):
+        return super().translate_path(re.sub(r"^[a-z]+://[^/]*", "", path))
+bind, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+http.server.ThreadingHTTPServer((bind, port), functools.partial(Handler, directory=root)).serve_forever()
+PY
+serving() {
+  cmp -s <(curl -fs "$url/keys/pgdg.asc") "$www/keys/pgdg.asc" &&
+    cmp -s <(curl -fs --proxy "$url" "http://127.0.0.1:$PGDG_PORT/keys/pgdg.asc") "$www/keys/pgdg.asc"
+}
 if serving; then
   log "PGDG-shaped repositories already served at $url"
 else
   pidfile="$dir/http.pid"
   if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; fi
   log "serving $www at $url (log: $dir/http.log)"
-  setsid /usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$www" "$PGDG_PORT" >"$dir/http.log" 2>&1 </dev/null &
+  setsid /usr/bin/python3 "$dir/serve.py" 127.0.0.1 "$PGDG_PORT" "$www" >"$dir/http.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_for 30 "the PGDG-shaped repositories at $url" serving
 fi

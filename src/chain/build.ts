@@ -11,7 +11,8 @@ import type { Plan, PlannedTarget } from "../plan/types.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import type { Recipe } from "../recipes/types.js";
 import type { CheckResult } from "../release/decisions.js";
-import { renderImage, type DaggerContext } from "../render/dagger.js";
+import { renderImage, type DaggerContext, type LoopbackTunnels } from "../render/dagger.js";
+import { loopbackAccess } from "../render/loopback.js";
 import type { Platform } from "../kinds.js";
 import { failure, indexWithAnnotations, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
 
@@ -36,11 +37,20 @@ export class Builder {
     readonly plan: Plan,
     private readonly recipes: RecipeContext,
     private readonly dirs: { context: Directory; fixtures: Directory },
-  ) {}
+  ) {
+    this.loopback = loopbackTunnels(matrix.pgdg);
+  }
+
+  private readonly loopback: LoopbackTunnels | undefined;
 
   /** What a recipe renders against on one platform: parents and bases of that platform. */
   ctx(platform: Platform): DaggerContext {
-    return { ...this.dirs, image: (id) => this.image(id, platform), pull: (ref) => dag.container({ platform: platform as string as EnginePlatform }).from(ref) };
+    return {
+      ...this.dirs,
+      image: (id) => this.image(id, platform),
+      pull: (ref) => dag.container({ platform: platform as string as EnginePlatform }).from(ref),
+      loopback: this.loopback,
+    };
   }
 
   target(id: string): PlannedTarget {
@@ -181,4 +191,14 @@ export function summaryText(results: readonly TargetResult[]): string {
   const problems = results.flatMap((r) => (r.reason ? [`${r.id}: ${r.reason}`] : []));
   const counts = ["passed", "unchanged", "failed", "blocked"].map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
   return [...table(["TARGET", "STATUS", "DIGEST", "SIZE", "SMOKE", "TIME", "PUBLISHED"], rows), "", counts, ...(problems.length ? ["", ...problems] : [])].join("\n") + "\n";
+}
+
+/** PGDG's mirror, archive or key on the caller's loopback, as the build containers reach them. */
+function loopbackTunnels(pgdg: Matrix["pgdg"]): LoopbackTunnels | undefined {
+  const access = loopbackAccess([pgdg.mirror, pgdg.archive, pgdg.keyUrl]);
+  if (!access) return undefined;
+  return {
+    files: dag.directory().withNewFile("apt.conf", access.aptConf).withNewFile(".curlrc", access.curlrc),
+    tunnels: access.hosts.map((h) => ({ alias: h.alias, service: dag.host().service([{ frontend: h.port, backend: h.port }], { host: h.host }) })),
+  };
 }

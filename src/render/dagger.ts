@@ -1,8 +1,15 @@
 // Recipe data → Dagger containers. The Dockerfile renderer reads the same data. This file only maps
 // steps to Container calls; every container it starts from comes through the context, so the
 // mapping runs (and is tested) without an engine.
-import type { Container, Directory } from "@dagger.io/dagger";
+import type { Container, Directory, Service } from "@dagger.io/dagger";
 import type { Artifact, Base, Mount, Recipe, Step } from "../recipes/types.js";
+import { LOOPBACK_DIR, LOOPBACK_ENV } from "./loopback.js";
+
+export interface LoopbackTunnels {
+  /** apt.conf and .curlrc, mounted at LOOPBACK_DIR for each step. */
+  files: Directory;
+  tunnels: { alias: string; service: Service }[];
+}
 
 export interface DaggerContext {
   /** The pipeline's source directory (the folder holding matrix.yaml). */
@@ -13,6 +20,9 @@ export interface DaggerContext {
   image: (targetId: string) => Container;
   /** A container from a digest-pinned image; the engine side passes dag.container().from. */
   pull: (ref: string) => Container;
+  /** Package sources on the caller's loopback: the engine's tunnels to them, and the files that
+   * point apt and curl there (loopback.ts); the engine side makes both. */
+  loopback?: LoopbackTunnels;
 }
 
 export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Record<string, string> = {}): Container {
@@ -50,7 +60,7 @@ function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext
       case "env":
         return c.withEnvVariable(step.name, step.value);
       case "run":
-        return c.withExec(["sh", "-ec", step.script]);
+        return viaLoopback(c, ctx.loopback, (x) => x.withExec(["sh", "-ec", step.script]));
       case "user":
         return c.withUser(step.user);
       case "workdir":
@@ -69,4 +79,18 @@ function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext
         return step.args.length === 0 ? c.withoutDefaultArgs() : c.withDefaultArgs(step.args);
     }
   }, start);
+}
+
+/**
+ * Runs a step with the loopback sources reachable: their tunnels bound, apt and curl pointed at
+ * them by a mounted config. The mount and the variables leave again, so the image keeps nothing.
+ */
+function viaLoopback(c: Container, loopback: LoopbackTunnels | undefined, run: (c: Container) => Container): Container {
+  if (!loopback) return run(c);
+  let x = c.withMountedDirectory(LOOPBACK_DIR, loopback.files);
+  for (const [name, value] of Object.entries(LOOPBACK_ENV)) x = x.withEnvVariable(name, value);
+  for (const t of loopback.tunnels) x = x.withServiceBinding(t.alias, t.service);
+  x = run(x);
+  for (const name of Object.keys(LOOPBACK_ENV)) x = x.withoutEnvVariable(name);
+  return x.withoutMount(LOOPBACK_DIR);
 }
