@@ -48,6 +48,8 @@ key() {
 }
 fingerprint=$(key pgdg "pg-images local PGDG <pgdg@pg-images.invalid>")
 other=$(key other "pg-images other key <other@pg-images.invalid>")
+# gpg starts an agent for this home; it goes when the script does.
+trap 'gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
 
 # repack <deb> <suffix> <out-dir> <version…>: the package under version+suffix; exact (= v)
 # relations on any of the given versions (its siblings, repacked alike) follow the rename.
@@ -133,7 +135,8 @@ build() {
 }
 
 stamp="$dir/.built"
-want=$({ sha256sum "${BASH_SOURCE[0]}" | cut -c1-16; echo "${releases[*]}"; jq -c . "$WORLD/bases.json"; } | sha256sum | cut -c1-16)
+# Keyed on the code that makes the repositories, the releases and their bases.
+want=$({ declare -f build repack index; echo "${releases[*]}"; jq -c . "$WORLD/bases.json"; } | sha256sum | cut -c1-16)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   log "PGDG-shaped repositories already built for ${releases[*]}"
 else
