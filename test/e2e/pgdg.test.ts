@@ -2,17 +2,13 @@
 // PGDG-shaped mirror and archive scripts/world/pgdg.sh serves on this machine. build-all and
 // publish; an old minor only the archive carries; a key with another fingerprint; a pin no
 // repository carries. The module's functions run in client mode, as in chain.test.ts.
-import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillPgdg, packagesIn, readLocalPgdg, type LocalPgdg } from "../../scripts/world/pgdg.js";
 import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
+import { call as harnessCall, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest } from "./registry.js";
-
-interface Summary {
-  targets: Record<string, { status: string; digest?: string; reason?: string; published?: string[]; sbom?: { spdx: string } }>;
-}
 
 const runId = `pgdg${Date.now().toString(36)}`;
 const work = join(REPO, ".pg-images", runId);
@@ -30,23 +26,8 @@ function matrix(name: string, edit: (t: string) => string = (t) => t): string {
   return path;
 }
 
-/** One module function through the local engine; its report lands in out/<name>. */
-async function call(name: string, args: string[]): Promise<{ code: number; summary: Summary; out: string }> {
-  const out = join(work, "out", name);
-  const child = spawn("node", ["dist/bin/pg-images-local.js", ...args, "--out", out], { cwd: REPO, env: process.env });
-  let log = "";
-  child.stdout.on("data", (d: Buffer) => (log += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (log += d.toString()));
-  const code = await new Promise<number>((done) => child.on("close", (c) => done(c ?? 1)));
-  writeFileSync(join(work, `${name}.log`), log);
-  try {
-    return { code, out, summary: JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as Summary };
-  } catch {
-    throw new Error(`${name}: no summary (exit ${code}); log ends:\n${log.split("\n").slice(-40).join("\n")}`);
-  }
-}
-
-const statuses = (s: Summary) => Object.fromEntries(Object.entries(s.targets).map(([id, t]) => [id, t.status]));
+const call = (name: string, args: string[]) => harnessCall(work, name, args);
+const outOf = (name: string) => join(work, "out", name);
 
 /** name → versionInfo of the packages in a target's SPDX SBOM. */
 function sbomVersions(out: string, summary: Summary, id: string): Map<string, string> {
@@ -56,11 +37,7 @@ function sbomVersions(out: string, summary: Summary, id: string): Map<string, st
 
 beforeAll(async () => {
   useWorldEngine();
-  const env = spawnSync("bash", ["-c", "source scripts/world/env.sh && test -S ${_EXPERIMENTAL_DAGGER_RUNNER_HOST#unix://} && env -0"], { cwd: REPO, encoding: "utf8" });
-  if (env.status !== 0) throw new Error(`no Dagger engine socket under ${WORLD}: run scripts/world/up.sh (the README's test command does)`);
-  for (const [k, v] of env.stdout.split("\0").map((l) => l.split(/=(.*)/s) as [string, string])) {
-    if (/^(_EXPERIMENTAL_DAGGER|DAGGER_|DO_NOT_TRACK|DOCKER_HOST|PATH$)/.test(k)) process.env[k] = v;
-  }
+  useWorldDagger();
   pgdg = readLocalPgdg();
   bookworm = pgdg.releases["bookworm"]!;
   if (!bookworm?.old) throw new Error(`${WORLD}/pgdg.json: bookworm has no older minor in the archive; re-run scripts/world/pgdg.sh`);
@@ -75,7 +52,7 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
     const path = matrix("default");
     const built = await call("build-all", ["build-all", "--matrix", path]);
     expect(statuses(built.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
-    const versions = sbomVersions(built.out, built.summary, "standard-15-bookworm");
+    const versions = sbomVersions(outOf("build-all"), built.summary, "standard-15-bookworm");
     expect(versions.get("postgresql-15")).toMatch(new RegExp(`^${bookworm.current.replaceAll(".", "\\.")}-.*\\${bookworm.suffix.replace("+", "\\+")}$`));
     for (const p of ["postgresql-15-pgaudit", "postgresql-15-hll", "libpq5"]) expect(versions.get(p), p).toMatch(/\.pgdg120\+1$/);
 
@@ -96,7 +73,7 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
 
     const r = await call("old-minor", ["build-all", "--image", "minimal", "--matrix", matrix("old-minor", (t) => t.replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`))]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed" });
-    expect(sbomVersions(r.out, r.summary, "minimal-15-bookworm").get("postgresql-15")).toBe(archive.get("postgresql-15")!.find(old));
+    expect(sbomVersions(outOf("old-minor"), r.summary, "minimal-15-bookworm").get("postgresql-15")).toBe(archive.get("postgresql-15")!.find(old));
   });
 
   it("a key whose fingerprint is not the pinned one fails the build, naming the key URL and both fingerprints", async () => {
