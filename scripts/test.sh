@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step says when it starts, counted from the start of the run: the figures CI's log keeps.
+step() { printf '\n=== [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 step "install (npm ci; jq for the CI fan-out tests)"
 npm ci --no-audit --no-fund
@@ -30,3 +31,5 @@ npx vitest run --project images
 
 step "the chain on a real Dagger engine"
 npx vitest run --project e2e
+
+step "done"
