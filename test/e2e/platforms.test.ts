@@ -30,6 +30,8 @@ function cosign(args: string[], env: Record<string, string> = {}): { code: numbe
     encoding: "utf8",
     env: { ...process.env, ...env },
     cwd: work,
+    // verify-attestation prints every attestation in full: an SBOM per platform.
+    maxBuffer: 1 << 30,
   });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
