@@ -5,7 +5,8 @@
  * The chain for every image is build → SBOM (syft) → smoke test → publish, and a release promotes
  * exactly the digests that were tested.
  */
-import { argument, dag, type Container, type Directory, func, object, type Secret } from "@dagger.io/dagger";
+import { argument, dag, type Container, type Directory, func, object, type Secret, type Service } from "@dagger.io/dagger";
+import { givenHostServices, type HostService } from "./chain/hostServices.js";
 import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
 import type { Signing } from "./chain/signer.js";
 import type { Report } from "./report.js";
@@ -22,6 +23,7 @@ export class PgImages {
   testingRegistry?: string;
   timestamp?: string;
   revision?: string;
+  hostServices: Service[];
 
   constructor(
     /** The repository holding matrix.yaml and the files it names. */
@@ -36,6 +38,11 @@ export class PgImages {
     timestamp?: string,
     /** Source revision for tags and labels; default: "dev". */
     revision?: string,
+    /**
+     * Registries or package mirrors on this machine's loopback that the matrix or the registry
+     * flags name, e.g. tcp://127.0.0.1:5000 for --registry 127.0.0.1:5000/acme.
+     */
+    hostServices: Service[] = [],
   ) {
     this.source = source;
     this.matrix = matrix;
@@ -43,6 +50,7 @@ export class PgImages {
     this.testingRegistry = testingRegistry;
     this.timestamp = timestamp;
     this.revision = revision;
+    this.hostServices = hostServices;
   }
 
   /**
@@ -177,6 +185,11 @@ export class PgImages {
     return dag.currentModule().source();
   }
 
+  /** Services on the caller's loopback: under `dagger call`, only those passed as arguments. */
+  protected hostService(): Promise<HostService> {
+    return givenHostServices(this.hostServices);
+  }
+
   private async pipeline(): Promise<Pipeline> {
     const options: PipelineOptions = {
       source: this.source,
@@ -185,6 +198,7 @@ export class PgImages {
       timestamp: this.timestamp,
       revision: this.revision,
       fixtures: this.fixtures(),
+      hostService: await this.hostService(),
     };
     return Pipeline.load(options);
   }

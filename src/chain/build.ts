@@ -14,6 +14,7 @@ import type { CheckResult } from "../release/decisions.js";
 import { renderImage, type DaggerContext, type LoopbackTunnels } from "../render/dagger.js";
 import { loopbackAccess } from "../render/loopback.js";
 import type { Platform } from "../kinds.js";
+import type { HostService } from "./hostServices.js";
 import { failure, indexWithAnnotations, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
 
 export interface Built {
@@ -37,8 +38,9 @@ export class Builder {
     readonly plan: Plan,
     private readonly recipes: RecipeContext,
     private readonly dirs: { context: Directory; fixtures: Directory },
+    hostService: HostService,
   ) {
-    this.loopback = loopbackTunnels(matrix.pgdg);
+    this.loopback = loopbackTunnels(matrix.pgdg, hostService);
   }
 
   private readonly loopback: LoopbackTunnels | undefined;
@@ -194,11 +196,11 @@ export function summaryText(results: readonly TargetResult[]): string {
 }
 
 /** PGDG's mirror, archive or key on the caller's loopback, as the build containers reach them. */
-function loopbackTunnels(pgdg: Matrix["pgdg"]): LoopbackTunnels | undefined {
+function loopbackTunnels(pgdg: Matrix["pgdg"], hostService: HostService): LoopbackTunnels | undefined {
   const access = loopbackAccess([pgdg.mirror, pgdg.archive, pgdg.keyUrl]);
   if (!access) return undefined;
   return {
     files: dag.directory().withNewFile("apt.conf", access.aptConf).withNewFile(".curlrc", access.curlrc),
-    tunnels: access.hosts.map((h) => ({ alias: h.alias, service: dag.host().service([{ frontend: h.port, backend: h.port }], { host: h.host }) })),
+    tunnels: access.hosts.map((h) => ({ alias: h.alias, service: hostService(h.host, h.port) })),
   };
 }

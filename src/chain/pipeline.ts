@@ -15,6 +15,7 @@ import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } 
 import { dockerfileFor } from "../render/dockerfile.js";
 import { Report } from "../report.js";
 import { Builder, report } from "./build.js";
+import type { HostService } from "./hostServices.js";
 import { Publisher } from "./publish.js";
 import { Signer, type Signing } from "./signer.js";
 import { provenance } from "../release/provenance.js";
@@ -30,6 +31,8 @@ export interface PipelineOptions {
   revision?: string | undefined;
   /** pg-images's own tree, for smoke-test fixtures. */
   fixtures: Directory;
+  /** How the engine's containers reach a registry or mirror on the caller's loopback. */
+  hostService: HostService;
 }
 
 export interface PublishOptions {
@@ -193,12 +196,12 @@ export class Pipeline {
     return new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
       context: this.options.source.directory(dirname(this.options.matrix)),
       fixtures: this.options.fixtures,
-    });
+    }, this.options.hostService);
   }
 
   private registryClient(matrix: Matrix, auth: RegistryAuth | undefined, ephemeral: boolean): RegistryClient {
     const service = ephemeral ? dag.container().from(matrix.tools.registry).withExposedPort(5000).asService({ useEntrypoint: true }) : undefined;
-    return new RegistryClient(matrix.tools.crane, auth, service);
+    return new RegistryClient(matrix.tools.crane, auth, service, this.options.hostService);
   }
 }
 

@@ -1,6 +1,7 @@
 // Every registry operation goes through crane in a container, so the same code talks to a
 // registry on the internet, one on this machine's loopback, or a throwaway one inside the engine.
 import { CacheSharingMode, dag, type Container, type File, type Secret, type Service } from "@dagger.io/dagger";
+import type { HostService } from "./hostServices.js";
 import { isExecError } from "./target.js";
 
 export interface RegistryAuth {
@@ -23,6 +24,7 @@ export class RegistryClient {
     private readonly crane: string,
     private readonly auth: RegistryAuth | undefined,
     private readonly ephemeral: Service | undefined,
+    private readonly hostService: HostService,
   ) {}
 
   /** The manifest digest a reference points at, or undefined when there is none. */
@@ -154,7 +156,7 @@ echo wrote`;
     let entry = this.hosts.get(host);
     if (!entry) {
       const port = Number(loopback[2]);
-      entry = { alias: `host-registry-${port}`, service: dag.host().service([{ frontend: port, backend: port }], { host: loopback[1] }) };
+      entry = { alias: `host-registry-${port}`, service: this.hostService(loopback[1]!, port) };
       this.hosts.set(host, entry);
     }
     return entry;
