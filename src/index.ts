@@ -27,7 +27,7 @@ export class PgImages {
 
   constructor(
     /** The repository holding matrix.yaml and the files it names. */
-    @argument({ defaultPath: "/", ignore: ["node_modules", "dist", ".git"] }) source: Directory,
+    @argument({ defaultPath: "/", ignore: ["node_modules", "dist", ".git", "out"] }) source: Directory,
     /** Path of the matrix inside source. */
     matrix = "matrix.yaml",
     /** Release repository prefix, overriding matrix.yaml's registry.release (e.g. ghcr.io/acme). */

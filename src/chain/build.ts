@@ -137,7 +137,8 @@ export class Builder {
     const checks = await this.smokeEveryPlatform(t, recipe, (p) => this.image(t.id, p));
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
-      const reason = failed.map((c) => `${t.id}: smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
+      // The summary puts the target's id before its reason: each line says it once.
+      const reason = failed.map((c) => `smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
       return { ...base, result: result({ status: "failed", digest, checks, reason }) };
     }
     try {

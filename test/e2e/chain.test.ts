@@ -111,7 +111,8 @@ describe("the chain on a real engine", () => {
     const r = await call("broken", ["publish", "--release", "--matrix", brokenPath, "--timestamp", T3, ...registryArgs]);
     expect(r.code).toBe(1);
     expect(statuses(r.summary)).toEqual({ "extbuilder-15-bookworm": "unchanged", "exttester-15-bookworm": "unchanged", "minimal-15-bookworm": "unchanged", "standard-15-bookworm": "failed" });
-    expect(r.summary.targets["standard-15-bookworm"]!.reason).toMatch(/^standard-15-bookworm: smoke check "CREATE EXTENSION[^"]*" failed/m);
+    expect(r.summary.targets["standard-15-bookworm"]!.reason).toMatch(/^smoke check "CREATE EXTENSION[^"]*" failed/m);
+    expect(readFileSync(join(work, "out/broken/summary.txt"), "utf8")).toMatch(/^standard-15-bookworm: smoke check "CREATE EXTENSION[^"]*" failed/m);
     expect(await tagsIn(prefix)).toEqual(before);
   });
 
