@@ -46,6 +46,15 @@ describe("loading the module as `dagger call` does", () => {
     expect(`exit ${install.status}\n${said.slice(-15).join("\n")}`).toMatch(/^exit 0\n/);
   });
 
+  it("pins typescript to another version than the runtime's own", () => {
+    // With dependencies.typescript exactly the runtime's default, the runtime mounts its own
+    // TypeScript over node_modules/typescript before npm install, and npm, replacing it, fails:
+    // "EBUSY: resource busy or locked, rename '/src/node_modules/typescript'" (seen under dagger call).
+    const pinned = (readJson(join(REPO, "package.json")).dependencies as Record<string, string>).typescript;
+    expect(pinned).toBeDefined();
+    expect(pinned).not.toBe(RUNTIME_TYPESCRIPT);
+  });
+
   it("installs typescript, which the runtime's bundled SDK imports from the module", () => {
     expect(existsSync(join(moduleDir, "node_modules/typescript/package.json"))).toBe(true);
   });
