@@ -110,7 +110,8 @@ export function pipeline(plan, env, engineVersion) {
         needs: [`images:${g.root}`],
         when: release,
         ...(release === "manual" ? { allow_failure: true } : {}),
-        script: checked(`publish --release ${g.filters} ${CREDENTIALS}`),
+        id_tokens: ID_TOKENS,
+        script: checked(`publish --release ${g.filters} ${CREDENTIALS} ${SIGNING}`),
       };
     }
   }

@@ -130,7 +130,8 @@ export class Pipeline {
     const out = await publisher.promote(targets);
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
-    return report(planned.plan, results, first?.sboms ?? new Map(), { ...out.files, ...(await signatureFiles(signer, results)) });
+    const catalogSignatures = signer?.signs ? await signCatalogs(signer, out.files) : {};
+    return report(planned.plan, results, first?.sboms ?? new Map(), { ...out.files, ...catalogSignatures, ...(await signatureFiles(signer, results)) });
   }
 
   private cosignImage(matrix: Matrix): string {
@@ -212,4 +213,11 @@ async function signatureFiles(signer: Signer | undefined, results: readonly Targ
   const lines = signed.flatMap(({ id, ref }) => [`# ${id}`, ...signer.verifyCommands(ref), ""]);
   const key = await signer.publicKey();
   return { "signatures.md": `Signed digests and how to verify them:\n\n${lines.join("\n")}`, ...(key ? { "cosign.pub": key } : {}) };
+}
+
+/** Each ClusterImageCatalog signed as a blob, as CloudNativePG signs its catalogs: <catalog>.bundle. */
+async function signCatalogs(signer: Signer, files: Record<string, string>): Promise<Record<string, string>> {
+  const catalogs = Object.entries(files).filter(([path]) => path.startsWith("catalogs/"));
+  const signed = await Promise.all(catalogs.map(async ([path, text]) => [`${path}.bundle`, await signer.signBlob(dag.directory().withNewFile("catalog.yaml", text).file("catalog.yaml"))] as const));
+  return Object.fromEntries(signed);
 }

@@ -33,7 +33,7 @@ export class Signer {
 
   /** Attach a signed in-toto attestation with this predicate to an image, by digest. */
   async attest(digestRef: string, type: AttestationType, predicate: File): Promise<void> {
-    await this.cosign([digestRef], `cosign attest --yes --type ${type} --predicate /predicate.json ${this.how()} ${q(this.registry.address(digestRef))}`, predicate);
+    await this.cosign([digestRef], `cosign attest --yes --type ${type} --predicate /input ${this.how()} ${q(this.registry.address(digestRef))}`, predicate);
   }
 
   /**
@@ -42,6 +42,14 @@ export class Signer {
    */
   async copyAttachments(fromDigestRef: string, toTag: string): Promise<void> {
     await this.cosign([fromDigestRef, toTag], `cosign copy --force --only=sig,att ${q(this.registry.address(fromDigestRef))} ${q(this.registry.address(toTag))}`);
+  }
+
+  /**
+   * A Sigstore bundle signing a file (a catalog): `cosign verify-blob --new-bundle-format --bundle`
+   * checks it, offline with a key.
+   */
+  async signBlob(file: File): Promise<string> {
+    return this.cosign([], `cosign sign-blob --yes ${this.how()} --new-bundle-format --bundle /tmp/blob.bundle /input >/dev/null && cat /tmp/blob.bundle`, file);
   }
 
   /** The public key to verify with, for the report (the key path only). */
@@ -69,11 +77,12 @@ export class Signer {
     return "key" in this.signing ? "--key env://COSIGN_KEY --tlog-upload=false" : '--identity-token "$SIGSTORE_ID_TOKEN"';
   }
 
-  private cosign(refs: string[], script: string, predicate?: File): Promise<string> {
+  /** A cosign script, with the signing identity as secret variables and a file at /input. */
+  private cosign(refs: string[], script: string, input?: File): Promise<string> {
     return this.registry.withCosign(this.cosignImage, refs, script, (c) => {
       const s = this.signing;
       let out = !s ? c : "key" in s ? c.withSecretVariable("COSIGN_KEY", s.key).withSecretVariable("COSIGN_PASSWORD", s.password) : c.withSecretVariable("SIGSTORE_ID_TOKEN", s.identityToken);
-      if (predicate) out = out.withMountedFile("/predicate.json", predicate);
+      if (input) out = out.withMountedFile("/input", input);
       return out.withEnvVariable("COSIGN_YES", "true");
     });
   }

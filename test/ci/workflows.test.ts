@@ -89,7 +89,7 @@ describe("the module's functions", () => {
   it.each([
     ["images", "Build and smoke-test (no credentials)", "build-all", ["$FILTERS"]],
     ["images", "Publish to the testing repository", "publish", ["$FILTERS", "--username", "--password", "--oidc-token"]],
-    ["release", "Promote the tested digests", "publish", ["--release", "$FILTERS", "--username", "--password"]],
+    ["release", "Promote the tested digests", "publish", ["--release", "$FILTERS", "--username", "--password", "--oidc-token"]],
   ])("GitHub %s / %s calls %s with registered arguments", (job, step, fn, args) => {
     const found = githubCalls.filter((c) => c.job === job && c.step === step);
     expect(found.map((c) => c.call.chain)).toEqual([CHECKED, REPORTED]);
@@ -116,8 +116,8 @@ describe("the module's functions", () => {
   it.each([
     ["MR", "images:minimal-17-trixie", "build-all", ["--image", "--image", "--pg", "--distro"]],
     ["MAIN", "images:minimal-17-trixie", "publish", ["--image", "--image", "--pg", "--distro", "--username", "--password", "--oidc-token"]],
-    ["MAIN", "release:minimal-17-trixie", "publish", ["--release", "--image", "--image", "--pg", "--distro", "--username", "--password"]],
-    ["TAG", "release:pgupgradetester-trixie", "publish", ["--release", "--image", "--pg", "--pg", "--distro", "--username", "--password"]],
+    ["MAIN", "release:minimal-17-trixie", "publish", ["--release", "--image", "--image", "--pg", "--distro", "--username", "--password", "--oidc-token"]],
+    ["TAG", "release:pgupgradetester-trixie", "publish", ["--release", "--image", "--pg", "--pg", "--distro", "--username", "--password", "--oidc-token"]],
   ] as const)("GitLab %s: %s calls %s with registered arguments", (scenario, job, fn, args) => {
     const calls = gitlabCalls(childPipeline(scenarios[scenario]));
     for (const { call } of calls) {
@@ -291,7 +291,7 @@ describe("no credentials on pull requests", () => {
     expect(github.permissions).toEqual({ contents: "read" });
     expect(github.jobs.plan.permissions).toBeUndefined();
     expect(github.jobs.images.permissions).toEqual({ contents: "read", packages: "write", "id-token": "write" });
-    expect(github.jobs.release.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(github.jobs.release.permissions).toEqual({ contents: "read", packages: "write", "id-token": "write" });
   });
 
   it("GitLab merge requests get build-all only, with no credentials and no release", () => {
@@ -363,23 +363,22 @@ describe("keyless signing of what passed", () => {
     expect(registered.get("publish")).toEqual(expect.arrayContaining(["oidc-token", "signing-key", "signing-password"]));
   });
 
-  it("GitHub gives id-token: write to the publishing job only; a release copies signatures and needs none", () => {
+  it("GitHub gives id-token: write to the jobs that publish and release (catalogs are signed there), not to the plan", () => {
     const withIdToken = Object.keys(github.jobs).filter((j) => github.jobs[j].permissions?.["id-token"]);
-    expect(withIdToken).toEqual(["images"]);
-    expect(githubCalls.filter((c) => c.job === "release").flatMap((c) => c.call.args)).not.toContain("--oidc-token");
+    expect(withIdToken).toEqual(["images", "release"]);
+    const token = steps("release").find((s) => s.name === "OIDC token for keyless signing")!;
+    expect(token.run).toContain("audience=sigstore");
+    for (const c of githubCalls.filter((c) => c.job === "release")) expect(c.call.args).toContain("--oidc-token");
   });
 
   it.each([
     ["MR", []],
-    ["MAIN", ["images:minimal-17-trixie"]],
-  ] as const)("GitLab %s: jobs that publish get a sigstore ID token and pass it", (scenario, withToken) => {
+    ["MAIN", ["images:minimal-17-trixie", "release:minimal-17-trixie"]],
+  ] as const)("GitLab %s: jobs that publish or release get a sigstore ID token and pass it", (scenario, withToken) => {
     const child = childPipeline(scenarios[scenario]);
     const having = jobs(child).filter((j) => child[j].id_tokens);
-    expect(having.filter((j) => j === "images:minimal-17-trixie")).toEqual(withToken);
-    for (const j of having) {
-      expect(child[j].id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: "sigstore" } });
-      expect(j.startsWith("images:")).toBe(true);
-    }
+    expect(having.filter((j) => j.endsWith(":minimal-17-trixie"))).toEqual(withToken);
+    for (const j of having) expect(child[j].id_tokens).toEqual({ SIGSTORE_ID_TOKEN: { aud: "sigstore" } });
     for (const { job, call } of gitlabCalls(child)) expect(call.args.includes("--oidc-token")).toBe(having.includes(job));
   });
 });

@@ -25,7 +25,7 @@ let tested = "";
 /** The world's cosign (scripts/world/tools.sh) against the plain-HTTP registry on 127.0.0.1. */
 function cosign(args: string[], env: Record<string, string> = {}): { code: number; out: string } {
   const [sub, ...rest] = args;
-  const registryFlags = sub === "generate-key-pair" ? [] : ["--allow-insecure-registry", "--allow-http-registry"];
+  const registryFlags = sub === "generate-key-pair" || sub === "verify-blob" ? [] : ["--allow-insecure-registry", "--allow-http-registry"];
   const r = spawnSync(join(WORLD, "bin/cosign"), [sub!, ...registryFlags, ...rest], {
     encoding: "utf8",
     env: { ...process.env, ...env },
@@ -88,10 +88,23 @@ describe("one index for amd64 and arm64", () => {
     expect(readFileSync(join(work, "out/publish/cosign.pub"), "utf8")).toBe(readFileSync(join(work, "cosign.pub"), "utf8"));
     expect(readFileSync(join(work, "out/publish/signatures.md"), "utf8")).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${prefix}/testing/postgresql@${tested}`);
 
-    const release = await call(work, "release", ["publish", "--release", "--matrix", matrixPath, "--timestamp", T, "--image", "minimal", ...registryArgs]);
+    // A release needs no identity for the images (their signatures are copied); given one, it
+    // signs the catalogs it writes.
+    const release = await call(work, "release", ["publish", "--release", "--matrix", matrixPath, "--timestamp", T, "--image", "minimal", ...registryArgs, ...signingArgs], signingEnv());
     expect(release.code).toBe(0);
     expect(statuses(release.summary)).toEqual({ [MINIMAL]: "passed" });
     for (const ref of release.summary.targets[MINIMAL]!.published!) expect(await manifestDigest(ref), ref).toBe(tested);
+  });
+
+  it("the ClusterImageCatalog names the index digest and is signed as a blob", () => {
+    const catalog = join(work, "out/release/catalogs/postgresql-minimal-bookworm.yaml");
+    expect(readFileSync(catalog, "utf8")).toContain(`@${tested}`);
+    const verifyBlob = ["verify-blob", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--new-bundle-format", "--trusted-root", "empty-root.json", "--bundle", `${catalog}.bundle`];
+    const ok = cosign([...verifyBlob, catalog]);
+    expect(ok.code, ok.out).toBe(0);
+    writeFileSync(join(work, "tampered.yaml"), readFileSync(catalog, "utf8").replace(tested, "sha256:" + "0".repeat(64)));
+    const tampered = cosign([...verifyBlob, join(work, "tampered.yaml")]);
+    expect(tampered.code).not.toBe(0);
   });
 
   it("the release tag is an index of both platforms, annotated on the index and on every manifest", () => {
