@@ -116,7 +116,7 @@ export class Pipeline {
     // Publishing signs with the identity given; a release carries signatures along with only cosign.
     const cosign = opts.signing ? this.cosignImage(planned.matrix) : planned.matrix.tools.cosign;
     const signer = cosign ? new Signer(registry, cosign, opts.signing) : undefined;
-    const provenanceOf = signer?.signs ? await this.provenanceMaker(planned.plan) : undefined;
+    const provenanceOf = signer?.signs ? await this.provenanceMaker(planned) : undefined;
     const publisher = new Publisher(this.builder(planned), registry, signer, provenanceOf);
     const targets = planned.plan.targets;
     if (!opts.release) {
@@ -140,10 +140,9 @@ export class Pipeline {
   }
 
   /** Provenance for a target that passed: pg-images's version (package.json) and the engine's. */
-  private async provenanceMaker(plan: Plan): Promise<(t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>> {
+  private async provenanceMaker({ matrix, plan }: { matrix: Matrix; plan: Plan }): Promise<(t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>> {
     const [pkg, engine] = await Promise.all([this.options.fixtures.file("package.json").contents(), dag.version()]);
     const builder = { pgImages: (JSON.parse(pkg) as { version: string }).version, engine };
-    const { matrix } = this.plan();
     const source = { uri: matrix.metadata.source, matrix: this.options.matrix };
     return (target, checks) => provenance({ target, inputs: plan.inputs, builder, source, checks });
   }

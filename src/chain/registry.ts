@@ -42,7 +42,7 @@ export class RegistryClient {
 
   /** Push an OCI image tarball as it is (its manifest digest unchanged); returns the digest. */
   async push(tarball: File, ref: string): Promise<string> {
-    const script = `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.address(ref))} >/tmp/out && cat /tmp/out`;
+    const script = `${pushLayout(this.address(ref))} >/tmp/out && cat /tmp/out`;
     const out = await this.run([ref], script, (c) => c.withMountedFile("/image.tar", tarball));
     return digestIn(out, ref);
   }
@@ -56,7 +56,7 @@ export class RegistryClient {
   async writeUnique(ref: string, source: { tarball: File } | { copyFrom: string }): Promise<string | undefined> {
     const write =
       "tarball" in source
-        ? `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(this.address(ref))} >/dev/null`
+        ? `${pushLayout(this.address(ref))} >/dev/null`
         : `crane copy ${q(this.address(source.copyFrom))} ${q(this.address(ref))}`;
     const script = `if held=$(crane digest ${q(this.address(ref))} 2>/tmp/err); then echo "held $held"; exit 0; fi
 if [ "$(${MISSING})" != MISSING ]; then exit 1; fi
@@ -185,6 +185,9 @@ const MISSING = `if grep -qE 'MANIFEST_UNKNOWN|NAME_UNKNOWN|NOT_FOUND|404' /tmp/
 export function hostOf(ref: string): string {
   return ref.split("/")[0]!;
 }
+
+/** Shell: push the OCI tarball mounted at /image.tar as it is (its digest unchanged). */
+const pushLayout = (address: string) => `mkdir /tmp/layout && tar -xf /image.tar -C /tmp/layout && crane push /tmp/layout ${q(address)}`;
 
 /** A single-quoted shell word. */
 export function q(s: string): string {
