@@ -71,11 +71,10 @@ export function sbom(tarball: File, syftImage: string, platform: Platform, paths
  * only): the index blob is rewritten with them, which gives the index its final digest.
  */
 export function indexWithAnnotations(tarball: File, annotations: Record<string, string>, toolImage: string): File {
-  const layout = dag.container().from(toolImage).withMountedFile("/image.tar", tarball).withExec(["sh", "-ec", "mkdir /layout && tar -xf /image.tar -C /layout"]);
   return dag
     .container()
     .from(toolImage)
-    .withMountedDirectory("/layout", layout.directory("/layout"))
+    .withMountedFile("/in.tar", tarball)
     .withNewFile("/annotate.sh", ANNOTATE_INDEX)
     .withEnvVariable("ANNOTATIONS", JSON.stringify(annotations))
     .withExec(["sh", "-e", "/annotate.sh"])
@@ -86,7 +85,7 @@ export function indexWithAnnotations(tarball: File, annotations: Record<string, 
 // image index blob, which Dagger writes without annotations of its own; "annotations" is added as
 // its last member, the blob is stored under its new digest and index.json is written anew to
 // point at it (the layout holds that one index and nothing else).
-const ANNOTATE_INDEX = `cp -r /layout /work && cd /work
+const ANNOTATE_INDEX = `mkdir /work && tar -xf /in.tar -C /work && cd /work
 old=$(sed -n 's/.*"digest":"sha256:\\([0-9a-f]*\\)".*/\\1/p' index.json)
 f="blobs/sha256/$old"
 [ -n "$old" ] && [ -f "$f" ] && [ "$(tail -c 1 "$f")" = "}" ] || { echo "no image index in index.json: $(cat index.json)"; exit 1; }
