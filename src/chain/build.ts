@@ -15,6 +15,9 @@ import { renderImage, type DaggerContext, type LoopbackTunnels } from "../render
 import { loopbackAccess } from "../render/loopback.js";
 import type { Platform } from "../kinds.js";
 import type { HostService } from "./hostServices.js";
+import { KEYS } from "../plan/metadata.js";
+import { resolvePlan, type Lock } from "../release/freshness.js";
+import { resolveAll, type Resolution } from "./resolve.js";
 import { failure, indexWithAnnotations, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
 
 export interface Built {
@@ -32,10 +35,11 @@ export interface Built {
 export class Builder {
   private readonly images = new Map<string, Container>();
   private readonly runs = new Map<string, Promise<Built>>();
+  private resolutions = new Map<string, Resolution>();
 
   constructor(
     readonly matrix: Matrix,
-    readonly plan: Plan,
+    private resolved: Plan,
     private readonly recipes: RecipeContext,
     private readonly dirs: { context: Directory; fixtures: Directory },
     hostService: HostService,
@@ -44,6 +48,29 @@ export class Builder {
   }
 
   private readonly loopback: LoopbackTunnels | undefined;
+
+  /** The plan, with each target's packages folded into its key once resolvePackages ran. */
+  get plan(): Plan {
+    return this.resolved;
+  }
+
+  /**
+   * What apt would install for every target, against the archive as it is in this run (`run`
+   * names the run, so the engine never replays an old answer). Call before anything builds: the
+   * keys, labels and apt steps' cache keys follow the answer.
+   */
+  async resolvePackages(run: string): Promise<void> {
+    if (this.images.size > 0) throw new Error("packages are resolved before any image is rendered");
+    this.resolutions = await resolveAll(this, this.resolved.targets, run);
+    const locks = new Map([...this.resolutions].flatMap(([id, r]) => ("lock" in r ? [[id, r.lock] as const] : [])));
+    this.resolved = resolvePlan(this.resolved, locks);
+  }
+
+  /** The target's resolved packages, undefined when they were not resolved or did not resolve. */
+  lock(id: string): Lock | undefined {
+    const r = this.resolutions.get(id);
+    return r && "lock" in r ? r.lock : undefined;
+  }
 
   /** What a recipe renders against on one platform: parents and bases of that platform. */
   ctx(platform: Platform): DaggerContext {
@@ -68,7 +95,8 @@ export class Builder {
     const key = `${id} ${platform}`;
     let image = this.images.get(key);
     if (!image) {
-      image = renderImage(this.recipe(id), this.ctx(platform), this.target(id).annotations);
+      const t = this.target(id);
+      image = renderImage(this.recipe(id), this.ctx(platform), t.annotations, t.annotations[KEYS.packagesKey]);
       this.images.set(key, image);
     }
     return image;
@@ -120,6 +148,9 @@ export class Builder {
       seconds: secondsSince(start),
       ...rest,
     });
+    // A pin the archive does not carry fails here, before anything builds.
+    const resolution = this.resolutions.get(t.id);
+    if (resolution && "error" in resolution) return { ...base, result: result({ status: "failed", checks: [], reason: `packages did not resolve: ${resolution.error}` }) };
     // The build starts at once (the engine shares the parent's layers), but the parent's verdict
     // decides first: a child of a parent that did not pass is blocked, whatever its own build did.
     const built = tarballDigest(tarball, this.matrix.tools.crane).then(
@@ -191,7 +222,7 @@ export function summaryText(results: readonly TargetResult[]): string {
     `${r.seconds}s`,
     r.published?.join(" ") ?? "",
   ]);
-  const problems = results.flatMap((r) => (r.reason ? [`${r.id}: ${r.reason}`] : []));
+  const problems = results.flatMap((r) => [...(r.change ? [`${r.id}: ${r.change}`] : []), ...(r.reason ? [`${r.id}: ${r.reason}`] : [])]);
   const counts = ["passed", "unchanged", "failed", "blocked"].map((s) => `${results.filter((r) => r.status === s).length} ${s}`).join(", ");
   return [...table(["TARGET", "STATUS", "DIGEST", "SIZE", "SMOKE", "TIME", "PUBLISHED"], rows), "", counts, ...(problems.length ? ["", ...problems] : [])].join("\n") + "\n";
 }

@@ -1,5 +1,6 @@
 // The engine side: loads the matrix from the module's source directory and runs the chain.
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
+import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { KINDS } from "../kinds.js";
 import { parseMatrix } from "../matrix/load.js";
@@ -52,6 +53,9 @@ export class Pipeline {
     readonly inputs: RunInputs,
   ) {}
 
+  /** Names this run to the engine: what is resolved against the archive is never replayed from an earlier run. */
+  private readonly run = randomUUID();
+
   static async load(options: PipelineOptions): Promise<Pipeline> {
     const text = await options.source.file(options.matrix).contents();
     const parsed = parseMatrix(text);
@@ -92,13 +96,13 @@ export class Pipeline {
   }
 
   /** One target's image, lazily (the engine builds it when something asks for a result). */
-  build(id: string): Container {
-    return this.builder(this.plan()).image(id);
+  async build(id: string): Promise<Container> {
+    return (await this.builder(this.plan())).image(id);
   }
 
   async buildAll(filters: Filters): Promise<Report> {
     const planned = this.plan(filters);
-    const builder = this.builder(planned);
+    const builder = await this.builder(planned);
     const built = await builder.runAll(planned.plan.targets);
     const sboms = new Map(built.map((b) => [b.target.id, b.sboms] as const));
     return report(planned.plan, built.map((b) => b.result), sboms);
@@ -117,11 +121,12 @@ export class Pipeline {
     const cosign = opts.signing ? this.cosignImage(planned.matrix) : planned.matrix.tools.cosign;
     const signer = cosign ? new Signer(registry, cosign, opts.signing) : undefined;
     const provenanceOf = signer?.signs ? await this.provenanceMaker(planned) : undefined;
-    const publisher = new Publisher(this.builder(planned), registry, signer, provenanceOf);
-    const targets = planned.plan.targets;
+    const builder = await this.builder(planned);
+    const publisher = new Publisher(builder, registry, signer, provenanceOf);
+    const targets = builder.plan.targets;
     if (!opts.release) {
       const out = await publisher.publishTesting(targets);
-      return report(planned.plan, out.results, out.sboms, { ...out.files, ...(await signatureFiles(signer, out.results)) });
+      return report(builder.plan, out.results, out.sboms, { ...out.files, ...(await signatureFiles(signer, out.results)) });
     }
     // Unreadable counts as missing: publishing it reports the registry's error for that target.
     const present = await Promise.all(targets.map((t) => registry.digest(targetRefs(t).testing).catch(() => undefined)));
@@ -131,7 +136,7 @@ export class Pipeline {
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
     const catalogSignatures = signer?.signs ? await signCatalogs(signer, out.files) : {};
-    return report(planned.plan, results, first?.sboms ?? new Map(), { ...out.files, ...catalogSignatures, ...(await signatureFiles(signer, results)) });
+    return report(builder.plan, results, first?.sboms ?? new Map(), { ...out.files, ...catalogSignatures, ...(await signatureFiles(signer, results)) });
   }
 
   private cosignImage(matrix: Matrix): string {
@@ -192,11 +197,14 @@ export class Pipeline {
     return report.text;
   }
 
-  private builder(planned: { matrix: Matrix; plan: Plan }): Builder {
-    return new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
+  /** A builder for the plan, each target's packages resolved against the archive of this run. */
+  private async builder(planned: { matrix: Matrix; plan: Plan }): Promise<Builder> {
+    const builder = new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
       context: this.options.source.directory(dirname(this.options.matrix)),
       fixtures: this.options.fixtures,
     }, this.options.hostService);
+    await builder.resolvePackages(this.run);
+    return builder;
   }
 
   private registryClient(matrix: Matrix, auth: RegistryAuth | undefined, ephemeral: boolean): RegistryClient {

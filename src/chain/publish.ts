@@ -8,7 +8,8 @@ import { KEYS } from "../plan/metadata.js";
 import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
 import { imageCatalogs, type CatalogEntry } from "../release/catalog.js";
-import { decideGate, decideSkip, decideUniqueTag } from "../release/decisions.js";
+import { decideGate, decideUniqueTag } from "../release/decisions.js";
+import { decideFreshness, lockFile, parseLockFile, type CurrentImage, type Freshness, type Lock } from "../release/freshness.js";
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
 import type { Builder, Built } from "./build.js";
 import type { RegistryClient } from "./registry.js";
@@ -24,6 +25,8 @@ export const attachmentTag = (digest: string, kind: string) => `${digest.replace
  */
 export const sbomTag = (digest: string) => attachmentTag(digest, "sbom");
 const SBOM_FILE = "sbom.spdx.json";
+/** Beside the SBOM: what apt resolved for the image, every platform (release/freshness.ts). */
+const LOCK_FILE = "packages.lock.json";
 
 export interface PublishOutcome {
   results: TargetResult[];
@@ -71,12 +74,46 @@ export class Publisher {
     return signed;
   }
 
-  /** The first alias decides "unchanged": it is the tag users follow. */
+  private decisions?: Map<string, Promise<Freshness>>;
+
+  /**
+   * Changed or not against the first alias (the tag users follow), and why: every target's
+   * decision once, parents' first, since a changed parent changes its children.
+   */
+  private freshness(t: PlannedTarget): Promise<Freshness> {
+    if (!this.decisions) {
+      const decisions = new Map<string, Promise<Freshness>>();
+      for (const x of this.builder.plan.targets) {
+        const parent = x.from ? decisions.get(x.from) : undefined;
+        const alias = targetRefs(x).aliases[0];
+        decisions.set(
+          x.id,
+          Promise.all([this.current(x, alias), parent]).then(([current, p]) =>
+            decideFreshness(x, this.builder.lock(x.id) ?? {}, alias, current, x.from ? { id: x.from, changed: p?.changed ?? true } : undefined),
+          ),
+        );
+      }
+      this.decisions = decisions;
+    }
+    const decision = this.decisions.get(t.id);
+    if (!decision) throw new Error(`${t.id} is not in the plan`);
+    return decision;
+  }
+
+  /** What the alias holds now: its labels, and the packages published beside it. */
+  private async current(t: PlannedTarget, alias: string | undefined): Promise<CurrentImage | undefined> {
+    if (!alias) return undefined;
+    const labels = await this.registry.labels(alias);
+    if (!labels) return undefined;
+    const digest = await this.registry.digest(alias);
+    const text = digest ? await this.registry.readFile(`${t.repository.release}:${sbomTag(digest)}`, LOCK_FILE) : undefined;
+    const lock = text ? parseLockFile(text) : undefined;
+    return { labels, ...(lock ? { lock } : {}) };
+  }
+
   private async unchanged(t: PlannedTarget): Promise<TargetResult | undefined> {
-    const alias = targetRefs(t).aliases[0];
-    const held = alias ? (await this.registry.labels(alias))?.[KEYS.inputKey] : undefined;
-    const decision = decideSkip(t.inputKey, alias, held);
-    if (!decision.skip) return undefined;
+    const decision = await this.freshness(t);
+    if (decision.changed) return undefined;
     return { id: t.id, inputKey: t.inputKey, status: "unchanged", checks: [], seconds: 0, reason: decision.reason, published: [] };
   }
 
@@ -88,18 +125,19 @@ export class Publisher {
         try {
           const skipped = await this.unchanged(t);
           if (skipped) return skipped;
+          const { reason: change } = await this.freshness(t);
           built = await this.builder.run(t.id);
           sboms.set(t.id, built.sboms);
-          if (built.result.status !== "passed") return { ...built.result, published: [] };
-          if (!t.push) return { ...built.result, published: [], reason: "push: false" };
+          if (built.result.status !== "passed") return { ...built.result, change, published: [] };
+          if (!t.push) return { ...built.result, change, published: [], reason: "push: false" };
           const ref = targetRefs(t).testing;
           const tarball = built.tarball;
           const digest = built.result.digest!;
           const published = await this.pushUnique(ref, digest, { tarball });
-          await this.pushSbom(t.repository.testing, digest, built.sboms[0]!.spdx);
+          await this.pushSbom(t.repository.testing, digest, built.sboms[0]!.spdx, this.builder.lock(t.id));
           // Only what passed its smoke tests on every platform gets this far.
           const signed = await this.signAndAttest(t, `${t.repository.testing}@${digest}`, built);
-          return { ...built.result, published, ...(signed ? { signed } : {}) };
+          return { ...built.result, change, published, ...(signed ? { signed } : {}) };
         } catch (e) {
           const base = built?.result ?? { id: t.id, inputKey: t.inputKey, checks: [], seconds: 0 };
           return { ...base, status: "failed", published: [], reason: `publish failed: ${failure(e)}` };
@@ -120,9 +158,10 @@ export class Publisher {
           const skipped = await this.unchanged(t);
           if (skipped) return skipped;
           if (!t.push) return done({ status: "blocked", checks: [], reason: "push: false", published: [] });
-          const outcome = await this.promoteOne(t, files);
+          const { reason: change } = await this.freshness(t);
+          const outcome = await this.promoteOne(t, files, change);
           if (outcome.entry) catalog.push(outcome.entry);
-          return done(outcome.result);
+          return done({ ...outcome.result, change });
         } catch (e) {
           return done({ status: "failed", checks: [], published: [], reason: `release failed: ${failure(e)}` });
         }
@@ -132,14 +171,16 @@ export class Publisher {
     return { results, sboms: new Map(), files };
   }
 
-  private async promoteOne(t: PlannedTarget, notes: Record<string, string>): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: CatalogEntry }> {
+  private async promoteOne(t: PlannedTarget, notes: Record<string, string>, change: string): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: CatalogEntry }> {
     const refs = targetRefs(t);
     const testing = refs.testing;
     const digest = await this.registry.digest(testing);
     if (!digest) throw new Error(`${testing} does not exist: run publish (without --release) with the same --timestamp first`);
+    // The recipe must be this one; the packages may have moved on since it was tested, and the
+    // next run ships that (the tested digest is what is released, never a rebuild).
     const labels = await this.registry.labels(`${t.repository.testing}@${digest}`);
-    if (labels?.[KEYS.inputKey] !== t.inputKey) {
-      throw new Error(`${testing} was built from other inputs (input key ${labels?.[KEYS.inputKey] ?? "none"}, the plan says ${t.inputKey}); publish again`);
+    if (labels?.[KEYS.recipeKey] !== t.recipeKey) {
+      throw new Error(`${testing} was built from another recipe (recipe key ${labels?.[KEYS.recipeKey] ?? "none"}, the plan says ${t.recipeKey}); publish again`);
     }
     // Test exactly the digest that will be released, and what the first alias points to now.
     const recipe = this.builder.recipe(t.id);
@@ -160,7 +201,7 @@ export class Publisher {
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
     // Signatures and attestations travel with the digest: the release repository verifies alone.
     const signed = this.signer ? await this.copySignatures(this.signer, { repository: t.repository.testing, digest }, { repository: t.repository.release, tag: t.tags.release }) : undefined;
-    notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest);
+    notes[`notes/${t.id}.md`] = await this.notes(t, digest, currentDigest, change);
     if (!gate.move) {
       const report = `gate refused to move ${t.tags.aliases.join(", ")}: ${gate.reason}; current: ${fmtChecks(currentChecks)}; candidate: ${fmtChecks(checks)}`;
       return { result: { status: "failed", digest, checks, published, gate: report, reason: report, ...(signed ? { signed } : {}) } };
@@ -177,12 +218,12 @@ export class Publisher {
     return { result: { status: "passed", digest, checks, published, gate: gate.reason, ...(signed ? { signed } : {}) }, ...(entry ? { entry } : {}) };
   }
 
-  private async notes(t: PlannedTarget, digest: string, currentDigest: string | undefined): Promise<string> {
+  private async notes(t: PlannedTarget, digest: string, currentDigest: string | undefined, change: string): Promise<string> {
     const title = `${t.id} (${t.repository.release}:${t.tags.release})`;
     const now = await this.registry.readFile(`${t.repository.release}:${sbomTag(digest)}`, SBOM_FILE);
     const before = currentDigest ? await this.registry.readFile(`${t.repository.release}:${sbomTag(currentDigest)}`, SBOM_FILE) : undefined;
-    if (!now || !before || currentDigest === digest) return releaseNotes(title, undefined, undefined);
-    return releaseNotes(title, `${t.repository.release}@${currentDigest}`, diffPackages(packagesFromSpdx(before), packagesFromSpdx(now)));
+    if (!now || !before || currentDigest === digest) return releaseNotes(title, undefined, undefined, change);
+    return releaseNotes(title, `${t.repository.release}@${currentDigest}`, diffPackages(packagesFromSpdx(before), packagesFromSpdx(now)), change);
   }
 
   /** Write a unique tag once; the same digest again is a no-op; another digest is refused. */
@@ -195,10 +236,13 @@ export class Publisher {
     return decision.action === "push" ? [ref] : [];
   }
 
-  private async pushSbom(repository: string, digest: string, spdx: File): Promise<void> {
+  /** The SBOM, and the packages the image was resolved to (what the next run compares with). */
+  private async pushSbom(repository: string, digest: string, spdx: File, lock: Lock | undefined): Promise<void> {
     const ref = `${repository}:${sbomTag(digest)}`;
     if (await this.registry.digest(ref)) return;
-    const image = dag.container().withRootfs(dag.directory().withFile(SBOM_FILE, spdx)).withAnnotation("org.opencontainers.image.description", `SBOM of ${repository}@${digest}`);
+    let files = dag.directory().withFile(SBOM_FILE, spdx);
+    if (lock) files = files.withNewFile(LOCK_FILE, lockFile(lock));
+    const image = dag.container().withRootfs(files).withAnnotation("org.opencontainers.image.description", `SBOM of ${repository}@${digest}`);
     await this.registry.push(image.asTarball(), ref);
   }
 }

@@ -150,6 +150,8 @@ export interface TargetResult {
   seconds: number;
   /** Why it failed, was blocked, or was skipped. */
   reason?: string;
+  /** Why it was built and published: what changed against the first alias (publish). */
+  change?: string;
   /** Filled by publish. */
   published?: string[];
   /** Digest references signed, with their SBOM and provenance attested (publish with signing). */

@@ -30,6 +30,7 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
     .filter((t) => needed.has(t.id))
     .map((t) => ({
       ...t,
+      recipeKey: keys.get(t.id)!,
       inputKey: keys.get(t.id)!,
       dependsOn: t.from ? [t.from] : [],
       selected: picked.has(t.id),

@@ -7,7 +7,12 @@ import type { RunInputs, Target } from "./types.js";
 /** The project's own annotation keys. */
 export const KEYS = {
   target: "io.pg-images.target",
+  /** The recipe's key with the resolved packages folded in: what "unchanged" compares. */
   inputKey: "io.pg-images.input-key",
+  /** The recipe alone (steps, base, pins, parent's recipe). */
+  recipeKey: "io.pg-images.recipe-key",
+  /** What apt resolved for the target, every platform. */
+  packagesKey: "io.pg-images.packages-key",
   pgMajor: "io.pg-images.pg.major",
   pgVersion: "io.pg-images.pg.version",
   flavour: "io.pg-images.flavour",

@@ -109,6 +109,11 @@ export interface Filters {
 
 export interface Planned {
   /** Hash of the recipe (steps, base, pins) and of the targets it builds on. */
+  recipeKey: string;
+  /**
+   * What "unchanged" compares: the recipe key until the run resolves the target's packages, then
+   * the recipe key with the packages folded in (release/freshness.ts).
+   */
   inputKey: string;
   /** Target ids that must be built first. */
   dependsOn: string[];

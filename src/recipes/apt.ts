@@ -3,6 +3,7 @@
 import type { Matrix, PackageSource } from "../matrix/schema.js";
 import { DEBIAN_RELEASES, previousRelease } from "../matrix/sources.js";
 import type { PgVersion } from "../plan/types.js";
+import type { Step } from "./types.js";
 
 export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
 export const DEBIAN_SECURITY_MIRROR = "http://deb.debian.org/debian-security";
@@ -126,10 +127,20 @@ export function pgPattern(p: PgVersion): string {
 
 const APT_GET = "DEBIAN_FRONTEND=noninteractive apt-get";
 const CLEAN = "rm -rf /var/lib/apt/lists/* /var/cache/apt/*";
+const UPGRADE = `${APT_GET} upgrade -y -q`;
 
-/** update, install without recommends, clean lists and caches: one step, so no layer keeps them. */
-export function aptInstall(packages: readonly string[]): string {
-  return [`${APT_GET} update -q`, `${APT_GET} install -y -q --no-install-recommends \\\n  ${packages.join(" \\\n  ")}`, CLEAN].join("\n");
+/**
+ * update, install without recommends, clean lists and caches: one step, so no layer keeps them.
+ * A stage on a base image upgrades first, so the archive's fixes for what the base holds ship; a
+ * stage on a parent does not (its parent upgraded against the same archive, and an upgrade there
+ * could move a package the parent pinned to an older version).
+ */
+export function aptInstall(packages: readonly string[], on: "base" | "parent"): Step {
+  return {
+    op: "run",
+    script: [`${APT_GET} update -q`, ...(on === "base" ? [UPGRADE] : []), `${APT_GET} install -y -q --no-install-recommends \\\n  ${packages.join(" \\\n  ")}`, CLEAN].join("\n"),
+    apt: { install: [...packages] },
+  };
 }
 
 /**
@@ -138,7 +149,7 @@ export function aptInstall(packages: readonly string[]): string {
  * PGDG's sources are written only once its key is in place: apt refuses to update from a source
  * whose Signed-By file is missing, and curl and gpg come from the release's archive first.
  */
-export function aptSetup(source: PackageSource, distro: string, postgres: readonly PgVersion[], pgdg: Matrix["pgdg"]): string {
+export function aptSetup(source: PackageSource, distro: string, postgres: readonly PgVersion[], pgdg: Matrix["pgdg"]): Step {
   const files = aptFiles(source, distro, postgres, pgdg);
   const afterKey = source === "pgdg" ? files.filter((f) => f.text.includes(`Signed-By: ${PGDG_KEYRING}`)) : [];
   const lines = ["rm -f /etc/apt/sources.list", ...files.filter((f) => !afterKey.includes(f)).map((f) => writeFile(f.path, f.text))];
@@ -155,23 +166,26 @@ export function aptSetup(source: PackageSource, distro: string, postgres: readon
       CLEAN,
     );
   }
-  return lines.join("\n");
+  // ca-certificates stays (apt reaches https mirrors with it); curl and gpg leave again.
+  return { op: "run", script: lines.join("\n"), apt: { install: source === "pgdg" ? ["ca-certificates"] : [], sources: true } };
 }
 
 /**
  * Install PostgreSQL without a main cluster: postgresql-common first, its createcluster.conf set
  * to `create_main_cluster = false`, then the pinned packages, all in one step.
  */
-export function pgInstall(packages: readonly string[]): string {
+export function pgInstall(packages: readonly string[]): Step {
   const conf = "/etc/postgresql-common/createcluster.conf";
-  return [
+  const script = [
     `${APT_GET} update -q`,
+    UPGRADE,
     `${APT_GET} install -y -q --no-install-recommends postgresql-common`,
     `sed -ri 's/^#?[[:space:]]*create_main_cluster[[:space:]]*=.*$/create_main_cluster = false/' ${conf}`,
     `grep -qx 'create_main_cluster = false' ${conf}`,
     `${APT_GET} install -y -q --no-install-recommends \\\n  ${packages.join(" \\\n  ")}`,
     CLEAN,
   ].join("\n");
+  return { op: "run", script, apt: { install: ["postgresql-common", ...packages] } };
 }
 
 /** The server, client and libpq packages of each major, pinned to the target's exact version. */

@@ -35,15 +35,8 @@ export const LOCALES = ["en_US.UTF-8"];
 export function extbuilderRecipe(target: ExtbuilderTarget, ctx: RecipeContext): Recipe {
   const [pg] = target.postgres;
   const steps: Step[] = [
-    { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
-    {
-      op: "run",
-      script: pgInstall([
-        ...pgPackages([pg], ["server-dev", "libpq-dev"]),
-        ...BUILD_PACKAGES,
-        ...target.packages.map((p) => pinned(p.name, p.version || undefined)),
-      ]),
-    },
+    aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
+    pgInstall([...pgPackages([pg], ["server-dev", "libpq-dev"]), ...BUILD_PACKAGES, ...target.packages.map((p) => pinned(p.name, p.version || undefined))]),
     { op: "run", script: generateLocales(LOCALES) },
     { op: "env", name: "PATH", value: pgPath(pg.major) },
   ];

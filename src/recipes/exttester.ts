@@ -18,10 +18,7 @@ export function exttesterRecipe(target: ExttesterTarget): Recipe {
   // wal2json exists for every released major in both sources; not (yet) for previews.
   const wal2json = pg.preview ? [] : [`postgresql-${pg.major}-wal2json`];
   const steps: Step[] = [
-    {
-      op: "run",
-      script: aptInstall([...TEST_PACKAGES, ...wal2json, ...target.packages.map((p) => pinned(p.name, p.version || undefined))]),
-    },
+    aptInstall([...TEST_PACKAGES, ...wal2json, ...target.packages.map((p) => pinned(p.name, p.version || undefined))], "parent"),
     { op: "run", script: generateLocales([...LOCALES, "da_DK.UTF-8"]) },
     { op: "run", script: PGXS_TEST_TOOLS.map((t) => `ln -sf ${pgxs}/${t} /usr/local/bin/`).join("\n") },
   ];

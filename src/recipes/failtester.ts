@@ -23,7 +23,7 @@ export function failtesterRecipe(target: FailtesterTarget, ctx: RecipeContext): 
     base: { target: target.from },
     artifacts: [],
     steps: [
-      { op: "run", script: aptInstall(FAILTESTER_PACKAGES) },
+      aptInstall(FAILTESTER_PACKAGES, "parent"),
       { op: "copy", source: { context: path }, what: "file", to: `${FAILTESTER_DIR}/requirements.txt` },
       {
         op: "run",

@@ -32,8 +32,8 @@ export function operandRecipe(target: OperandTarget, ctx: RecipeContext): Recipe
 function minimalSteps(target: OperandTarget, ctx: RecipeContext): Step[] {
   const [pg] = target.postgres;
   return [
-    { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
-    { op: "run", script: pgInstall([...pgPackages([pg]), ...extraPackages(target), ...extensionPackages(target.extensions)]) },
+    aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
+    pgInstall([...pgPackages([pg]), ...extraPackages(target), ...extensionPackages(target.extensions)]),
     { op: "run", script: moveToUid26() },
   ];
 }
@@ -42,7 +42,7 @@ function minimalSteps(target: OperandTarget, ctx: RecipeContext): Step[] {
 // target.extensions holds the parent's too; apt leaves those, already at their pins, alone.
 function layerSteps(target: OperandTarget): Step[] {
   const packages = [...extraPackages(target), ...extensionPackages(target.extensions)];
-  return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [{ op: "run" as const, script: aptInstall(packages) }] : [])];
+  return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [aptInstall(packages, "parent")] : [])];
 }
 
 const extraPackages = (t: OperandTarget) => t.packages.map((p) => pinned(p.name, p.version || undefined));

@@ -17,8 +17,8 @@ export function pgupgradetesterRecipe(target: PgupgradetesterTarget, ctx: Recipe
     base: { image: target.base },
     artifacts: [],
     steps: [
-      { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
-      { op: "run", script: pgInstall([...pgPackages(majors), ...target.packages.map((p) => pinned(p.name, p.version || undefined))]) },
+      aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
+      pgInstall([...pgPackages(majors), ...target.packages.map((p) => pinned(p.name, p.version || undefined))]),
       { op: "env", name: "PATH", value: pgPath(newest.major) },
     ],
     smoke: [

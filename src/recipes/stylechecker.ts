@@ -27,7 +27,7 @@ export function stylecheckerRecipe(target: StylecheckerTarget): Recipe {
     base: { image: target.base },
     artifacts: [],
     steps: [
-      { op: "run", script: aptInstall(["ca-certificates", "python3", "python3-venv", ...apt.map((p) => pinned(p.name, p.version || undefined))]) },
+      aptInstall(["ca-certificates", "python3", "python3-venv", ...apt.map((p) => pinned(p.name, p.version || undefined))], "base"),
       {
         op: "run",
         script: [`python3 -m venv ${STYLE_VENV}`, `${STYLE_VENV}/bin/pip install --no-cache-dir ${python.map((t) => `${t.name}==${t.version}`).join(" ")}`].join("\n"),

@@ -10,8 +10,8 @@ export type Source =
 
 export type Step =
   | { op: "env"; name: string; value: string }
-  /** A shell script run with sh -e as the current user. */
-  | { op: "run"; script: string }
+  /** A shell script run with sh -e as the current user; `apt` when it installs packages. */
+  | { op: "run"; script: string; apt?: AptUse }
   | { op: "user"; user: string }
   | { op: "workdir"; path: string }
   /** A file, or a directory's contents; `to` ending in "/" puts a file into that directory. */
@@ -19,6 +19,17 @@ export type Step =
   /** [] removes any entrypoint the base image had. */
   | { op: "entrypoint"; args: string[] }
   | { op: "cmd"; args: string[] };
+
+/**
+ * What a step asks apt for: the packages it installs and keeps (as apt arguments: name or
+ * name=version pattern), and whether it is the step that writes the apt sources. The resolver
+ * simulates these requests against the archive of the run, and the renderer ties the step's
+ * cache to what they resolve to, so an archive update is never hidden by a cached step.
+ */
+export interface AptUse {
+  install: string[];
+  sources?: true;
+}
 
 /** What a stage starts from: a digest-pinned image, or another target's image. */
 export type Base = { image: string } | { target: string };

@@ -34,19 +34,6 @@ export function decideGate(candidate: readonly CheckResult[], current: readonly 
   return { move: true, regressions: [], reason: "candidate passes every check" };
 }
 
-export interface SkipDecision {
-  skip: boolean;
-  reason: string;
-}
-
-/** Skip build and publish when the alias already points at an image built from the same inputs. */
-export function decideSkip(inputKey: string, alias: string | undefined, aliasInputKey: string | undefined): SkipDecision {
-  if (!alias) return { skip: false, reason: "no alias to compare with" };
-  if (aliasInputKey === undefined) return { skip: false, reason: `${alias} does not exist yet` };
-  if (aliasInputKey === inputKey) return { skip: true, reason: `unchanged: ${alias} already has input key ${short(inputKey)}` };
-  return { skip: false, reason: `changed: ${alias} has input key ${short(aliasInputKey)}, now ${short(inputKey)}` };
-}
-
 export type UniqueTagAction = { action: "push" } | { action: "exists" } | { action: "refuse"; reason: string };
 
 /** A unique tag is written once: the same digest again is a no-op, another digest is refused. */
@@ -54,8 +41,4 @@ export function decideUniqueTag(ref: string, existing: string | undefined, diges
   if (existing === undefined) return { action: "push" };
   if (existing === digest) return { action: "exists" };
   return { action: "refuse", reason: `${ref} already holds ${existing}; it is immutable and will not be moved to ${digest}` };
-}
-
-function short(key: string): string {
-  return key.replace(/^sha256:/, "").slice(0, 12);
 }

@@ -76,8 +76,8 @@ export function diffPackages(before: readonly Package[], after: readonly Package
 }
 
 /** Markdown for one target's release. */
-export function releaseNotes(title: string, replaces: string | undefined, diff: PackageDiff | undefined): string {
-  const lines = [`## ${title}`, ""];
+export function releaseNotes(title: string, replaces: string | undefined, diff: PackageDiff | undefined, why?: string): string {
+  const lines = [`## ${title}`, "", ...(why ? [`Why: ${why}`, ""] : [])];
   if (!replaces || !diff) return [...lines, "First release of this image: nothing to compare with.", ""].join("\n");
   lines.push(`Compared with ${replaces}.`, "");
   if (diff.collationRisk.length > 0) {

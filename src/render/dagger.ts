@@ -25,17 +25,24 @@ export interface DaggerContext {
   loopback?: LoopbackTunnels;
 }
 
-export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Record<string, string> = {}): Container {
-  const artifacts = new Map(recipe.artifacts.map((a) => [a.id, renderArtifact(a, ctx)]));
-  let c = applySteps(baseContainer(recipe.base, ctx), recipe.steps, ctx, artifacts);
+/**
+ * Set around every apt step while it runs: the key of the packages the run resolved for the
+ * target. It is part of the step's cache key, so the engine replays a cached apt step only while
+ * the archive still resolves to the same packages; it leaves the image config again afterwards.
+ */
+export const APT_LOCK_ENV = "PG_IMAGES_PACKAGES_KEY";
+
+export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Record<string, string> = {}, packagesKey?: string): Container {
+  const artifacts = new Map(recipe.artifacts.map((a) => [a.id, renderArtifact(a, ctx, packagesKey)]));
+  let c = renderSteps(baseContainer(recipe.base, ctx), recipe.steps, ctx, artifacts, packagesKey);
   // Labels go to the image config (docker inspect), annotations to the manifest (registries).
   for (const [key, value] of Object.entries(annotations)) c = c.withLabel(key, value).withAnnotation(key, value);
   return c;
 }
 
 /** An artifact's output directory; the engine caches it by its inputs, so it is built once. */
-export function renderArtifact(a: Artifact, ctx: DaggerContext): Directory {
-  return applySteps(baseContainer(a.base, ctx), a.steps, ctx, new Map()).directory("/");
+export function renderArtifact(a: Artifact, ctx: DaggerContext, packagesKey?: string): Directory {
+  return renderSteps(baseContainer(a.base, ctx), a.steps, ctx, new Map(), packagesKey).directory("/");
 }
 
 const relative = (path: string) => path.replace(/^\/+/, "");
@@ -44,7 +51,7 @@ export function mountDirectory(m: Mount, ctx: DaggerContext): Directory {
   return "context" in m ? ctx.context.directory(m.context) : ctx.fixtures.directory(m.fixture);
 }
 
-function baseContainer(base: Base, ctx: DaggerContext): Container {
+export function baseContainer(base: Base, ctx: DaggerContext): Container {
   return "image" in base ? ctx.pull(base.image) : ctx.image(base.target);
 }
 
@@ -54,13 +61,14 @@ function artifactOutput(artifacts: ReadonlyMap<string, Directory>, id: string): 
   return output;
 }
 
-function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext, artifacts: ReadonlyMap<string, Directory>): Container {
+export function renderSteps(start: Container, steps: readonly Step[], ctx: DaggerContext, artifacts: ReadonlyMap<string, Directory> = new Map(), packagesKey?: string): Container {
   return steps.reduce((c, step) => {
     switch (step.op) {
       case "env":
         return c.withEnvVariable(step.name, step.value);
       case "run":
-        return viaLoopback(c, ctx.loopback, (x) => x.withExec(["sh", "-ec", step.script]));
+        if (step.apt && packagesKey) return runScript(c.withEnvVariable(APT_LOCK_ENV, packagesKey), step.script, ctx).withoutEnvVariable(APT_LOCK_ENV);
+        return runScript(c, step.script, ctx);
       case "user":
         return c.withUser(step.user);
       case "workdir":
@@ -79,6 +87,11 @@ function applySteps(start: Container, steps: readonly Step[], ctx: DaggerContext
         return step.args.length === 0 ? c.withoutDefaultArgs() : c.withDefaultArgs(step.args);
     }
   }, start);
+}
+
+/** A shell script run with sh -e, the package sources on the caller's loopback reachable. */
+export function runScript(c: Container, script: string, ctx: DaggerContext): Container {
+  return viaLoopback(c, ctx.loopback, (x) => x.withExec(["sh", "-ec", script]));
 }
 
 /**

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { aptFiles, aptSetup, pgdgSources, pgPackages, renderPins, renderSources } from "../../src/recipes/apt.js";
+import { aptFiles, aptInstall, aptSetup, pgdgSources, pgInstall, pgPackages, renderPins, renderSources } from "../../src/recipes/apt.js";
+import type { Step } from "../../src/recipes/types.js";
+
+function scriptOf(step: Step): Extract<Step, { op: "run" }> {
+  if (step.op !== "run") throw new Error(`expected a run step, got ${step.op}`);
+  return step;
+}
 import type { PgVersion } from "../../src/plan/types.js";
 import { ctx } from "./helpers.js";
 
@@ -61,18 +67,38 @@ describe("PGDG sources", () => {
   });
 
   it("fetches the key from keyUrl and refuses any other fingerprint", () => {
-    const script = aptSetup("pgdg", "bookworm", [v(17, "17.9")], pgdg);
+    const { script } = scriptOf(aptSetup("pgdg", "bookworm", [v(17, "17.9")], pgdg));
     expect(script).toContain("curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc -o /tmp/pgdg.asc");
     expect(script).toContain(`[ "$fpr" = B97B0AFCAA1A47F044F244A07FCC7D46ACCC4CF8 ] || {`);
     expect(script).toContain("purge -y -q --auto-remove curl gpg");
   });
 
   it("writes PGDG's sources only once its key is in place (apt refuses a source whose key file is missing)", () => {
-    const script = aptSetup("pgdg", "bookworm", [v(17, "17.9")], pgdg);
+    const { script } = scriptOf(aptSetup("pgdg", "bookworm", [v(17, "17.9")], pgdg));
     const at = (s: string) => script.indexOf(s);
     expect(at("/etc/apt/sources.list.d/debian.sources")).toBeLessThan(at("apt-get update -q"));
     expect(at("mv /tmp/pgdg.asc /usr/share/keyrings/pgdg.asc")).toBeGreaterThan(at("apt-get update -q"));
     expect(at("> /etc/apt/sources.list.d/pgdg.sources")).toBeGreaterThan(at("mv /tmp/pgdg.asc /usr/share/keyrings/pgdg.asc"));
+  });
+});
+
+describe("what apt steps ask for (the resolver simulates it; the renderer keys the step's cache on it)", () => {
+  it("the sources step is marked, and keeps only ca-certificates of what it installs", () => {
+    expect(scriptOf(aptSetup("pgdg", "bookworm", [v(17, "17.9")], pgdg)).apt).toEqual({ install: ["ca-certificates"], sources: true });
+    expect(scriptOf(aptSetup("distro", "bookworm", [v(15, "15.9")], pgdg)).apt).toEqual({ install: [], sources: true });
+  });
+
+  it("PostgreSQL's install asks for postgresql-common and the pinned packages, after an upgrade of the base", () => {
+    const step = scriptOf(pgInstall(["postgresql-17=17.9-*"]));
+    expect(step.apt).toEqual({ install: ["postgresql-common", "postgresql-17=17.9-*"] });
+    expect(step.script.indexOf("apt-get upgrade -y -q")).toBeGreaterThan(-1);
+    expect(step.script.indexOf("apt-get upgrade -y -q")).toBeLessThan(step.script.indexOf("install -y -q --no-install-recommends postgresql-common"));
+  });
+
+  it("a stage on a parent does not upgrade (it could move a package the parent pinned lower)", () => {
+    expect(scriptOf(aptInstall(["gdb"], "parent")).script).not.toContain("upgrade");
+    expect(scriptOf(aptInstall(["gdb"], "base")).script).toContain("apt-get upgrade -y -q");
+    expect(scriptOf(aptInstall(["gdb"], "parent")).apt).toEqual({ install: ["gdb"] });
   });
 });
 

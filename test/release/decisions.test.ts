@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideGate, decideSkip, decideUniqueTag, type CheckResult } from "../../src/release/decisions.js";
+import { decideGate, decideUniqueTag, type CheckResult } from "../../src/release/decisions.js";
 
 const r = (spec: string): CheckResult[] =>
   spec.split(" ").filter(Boolean).map((s) => ({ name: s.replace(/^!/, ""), ok: !s.startsWith("!") }));
@@ -15,17 +15,6 @@ describe("gate: no worse than what it replaces", () => {
     ["!a !b", "a !b", false, ["a"], "candidate fails a, which the current image passes"],
   ])("candidate [%s] vs current [%s] → move %s", (cand, cur, move, regressions, reason) => {
     expect(decideGate(r(cand), cur === undefined ? undefined : r(cur))).toEqual({ move, regressions, reason });
-  });
-});
-
-describe("skip unchanged", () => {
-  it.each([
-    ["sha256:aaaa", undefined, undefined, false, "no alias to compare with"],
-    ["sha256:aaaa", "r:17-minimal-trixie", undefined, false, "r:17-minimal-trixie does not exist yet"],
-    ["sha256:aaaa", "r:17-minimal-trixie", "sha256:aaaa", true, "unchanged: r:17-minimal-trixie already has input key aaaa"],
-    ["sha256:aaaa", "r:17-minimal-trixie", "sha256:bbbb", false, "changed: r:17-minimal-trixie has input key bbbb, now aaaa"],
-  ])("key %s, alias %s holding %s → skip %s", (key, alias, held, skip, reason) => {
-    expect(decideSkip(key, alias, held)).toEqual({ skip, reason });
   });
 });
 
