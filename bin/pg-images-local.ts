@@ -7,6 +7,7 @@
 //                           [--signing-key-env VAR --signing-password-env VAR]
 //   pg-images-local plan [--format json]
 //   pg-images-local retention [--days N] [--delete]     (a dry run unless --delete)
+//   pg-images-local bump-pins [--write]                 (--write rewrites the matrix file in place)
 import { connection, dag } from "@dagger.io/dagger";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,6 +32,7 @@ const { values: o, positionals } = parseArgs({
     format: { type: "string", default: "table" },
     days: { type: "string", default: "14" },
     delete: { type: "boolean", default: false },
+    write: { type: "boolean", default: false },
     out: { type: "string", default: "out" },
     image: { type: "string", multiple: true, default: [] },
     pg: { type: "string", multiple: true, default: [] },
@@ -62,6 +64,12 @@ await connection(
       case "retention":
         process.stdout.write(await m.retention(Number(o.days), !o.delete, o.username, password));
         return;
+      case "bump-pins": {
+        const pins = await m.bumpPins();
+        process.stdout.write(await pins.report);
+        if (o.write) await pins.matrix.export(resolve(o.source, o.matrix));
+        return;
+      }
       case "build-all":
         report = await m.buildAll(...filters);
         break;
@@ -69,7 +77,7 @@ await connection(
         report = await m.publish(o.release, o.username, password, ...filters, false, secretFrom("signing-key-env"), secretFrom("signing-password-env"));
         break;
       default:
-        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention`);
+        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention, bump-pins`);
     }
     // The same contract as `dagger call … check`: the report is always written, and any failed
     // or blocked target makes the exit code non-zero.

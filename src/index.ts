@@ -9,7 +9,7 @@ import { argument, dag, type Container, type Directory, func, object, type Secre
 import { givenHostServices, type HostService } from "./chain/hostServices.js";
 import { Pipeline, type PipelineOptions } from "./chain/pipeline.js";
 import type { Signing } from "./chain/signer.js";
-import type { Report } from "./report.js";
+import type { PinBumps, Report } from "./report.js";
 
 // Every function is cached for one session only (`cache: "session"`), never across runs: they
 // read the clock (the default timestamp) or a registry, or run smoke tests whose failure may be
@@ -159,6 +159,19 @@ export class PgImages {
     const p = await this.pipeline();
     const signing = signingFrom(signingKey, signingPassword, oidcToken);
     return p.publish({ release, ephemeral, filters: { image, pg, distro, flavour }, ...(username && password ? { auth: { username, password } } : {}), ...(signing ? { signing } : {}) });
+  }
+
+  /**
+   * Newer PostgreSQL minors and extension versions for matrix.yaml's pins, read from the package
+   * source the build installs from (every distro that installs a pin must carry the new version,
+   * and every target of the bumped matrix must resolve). Returns the report and the rewritten
+   * matrix.yaml, comments and layout kept, for a CI job to propose as a change.
+   *
+   * Example usage: dagger call bump-pins matrix export --path matrix.yaml
+   */
+  @func({ cache: "session" })
+  async bumpPins(): Promise<PinBumps> {
+    return (await this.pipeline()).bumpPins();
   }
 
   /**

@@ -1,5 +1,5 @@
-// The object build-all and publish return.
-import { type Directory, func, object } from "@dagger.io/dagger";
+// The objects the module's functions return.
+import { type Directory, type File, func, object } from "@dagger.io/dagger";
 import { type RunVerdict, verdictMessage } from "./release/verdict.js";
 
 /**
@@ -37,5 +37,27 @@ export class Report {
     const verdict: RunVerdict = { summary: this.summary, failed: this.failed };
     if (this.failed.length > 0) throw new Error(verdictMessage(verdict));
     return this.directory;
+  }
+}
+
+/** What bump-pins found: the pins it moved and why others stayed, and matrix.yaml with the moves. */
+@object()
+export class PinBumps {
+  /** One line per pin: `postgres.0.version: 17.9 → 17.10`, or why it was kept. */
+  @func()
+  report: string;
+
+  /** Pins that moved, as `<key path> <from> <to>`; empty when none did. */
+  @func()
+  bumped: string[];
+
+  /** matrix.yaml with the new pins, comments and layout kept (the same file when nothing moved). */
+  @func()
+  matrix: File;
+
+  constructor(report: string, bumped: string[], matrix: File) {
+    this.report = report;
+    this.bumped = bumped;
+    this.matrix = matrix;
   }
 }

@@ -66,6 +66,12 @@ export class Builder {
     this.resolved = resolvePlan(this.resolved, locks);
   }
 
+  /** apt's message when the target's packages did not resolve. */
+  unresolved(id: string): string | undefined {
+    const r = this.resolutions.get(id);
+    return r && "error" in r ? r.error : undefined;
+  }
+
   /** The target's resolved packages, undefined when they were not resolved or did not resolve. */
   lock(id: string): Lock | undefined {
     const r = this.resolutions.get(id);

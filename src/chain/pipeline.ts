@@ -1,7 +1,11 @@
 // The engine side: loads the matrix from the module's source directory and runs the chain.
 import { dag, type Container, type Directory } from "@dagger.io/dagger";
 import { randomUUID } from "node:crypto";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { applyBumps, parseMadison, pinQueries, pinReportText, proposeBumps } from "../matrix/pins.js";
+import { aptSetup } from "../recipes/apt.js";
+import { runScript } from "../render/dagger.js";
+import { archiveNow } from "./resolve.js";
 import { KINDS } from "../kinds.js";
 import { parseMatrix } from "../matrix/load.js";
 import { MatrixError } from "../matrix/problems.js";
@@ -14,7 +18,7 @@ import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
 import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
-import { Report } from "../report.js";
+import { PinBumps, Report } from "../report.js";
 import { Builder, report } from "./build.js";
 import type { HostService } from "./hostServices.js";
 import { Publisher } from "./publish.js";
@@ -153,6 +157,41 @@ export class Pipeline {
   }
 
   /**
+   * The pins matrix.yaml would have with the newest PostgreSQL minors and extension versions the
+   * configured sources carry for every distro that installs them; refused when any target of the
+   * bumped matrix would then not resolve (apt would not install it).
+   */
+  async bumpPins(): Promise<PinBumps> {
+    const { matrix, plan } = this.plan();
+    const builder = this.newBuilder({ matrix, plan });
+    const queries = pinQueries(matrix);
+    const available = new Map(
+      await Promise.all(
+        matrix.distros.map(async (d) => {
+          const packages = queries.filter((q) => q.distro === d.name).map((q) => q.package);
+          const ctx = builder.ctx("linux/amd64");
+          const setup = aptSetup(matrix.packageSource, d.name, matrix.postgres.filter((p) => d.pg.includes(p.major)), matrix.pgdg);
+          const out = packages.length > 0 ? await runScript(archiveNow({ image: d.base }, [setup], ctx, this.run), `apt-cache madison ${packages.join(" ")}`, ctx).stdout() : "";
+          return [d.name, parseMadison(out)] as const;
+        }),
+      ),
+    );
+    const proposed = proposeBumps(matrix, available);
+    const text = applyBumps(this.text, proposed.bumps);
+    if (proposed.bumps.length > 0) {
+      const bumped = new Pipeline(this.options, text, this.files, this.inputs);
+      const check = await bumped.builder(bumped.plan());
+      const refused = check.plan.targets.flatMap((t) => {
+        const error = check.unresolved(t.id);
+        return error ? [`${t.id}: ${error}`] : [];
+      });
+      if (refused.length > 0) throw new Error(`${this.options.matrix}: the new pins would not install, so nothing is bumped:\n${pinReportText(proposed)}${refused.join("\n")}`);
+    }
+    const name = basename(this.options.matrix);
+    return new PinBumps(pinReportText(proposed), proposed.bumps.map((b) => `${b.path} ${b.from} ${b.to}`), dag.directory().withNewFile(name, text).file(name));
+  }
+
+  /**
    * Delete dev tags older than `days` from each target's testing repository. A failed delete
    * does not stop the others; every outcome is listed, and the call fails at the end if any did.
    */
@@ -199,12 +238,16 @@ export class Pipeline {
 
   /** A builder for the plan, each target's packages resolved against the archive of this run. */
   private async builder(planned: { matrix: Matrix; plan: Plan }): Promise<Builder> {
-    const builder = new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
+    const builder = this.newBuilder(planned);
+    await builder.resolvePackages(this.run);
+    return builder;
+  }
+
+  private newBuilder(planned: { matrix: Matrix; plan: Plan }): Builder {
+    return new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
       context: this.options.source.directory(dirname(this.options.matrix)),
       fixtures: this.options.fixtures,
     }, this.options.hostService);
-    await builder.resolvePackages(this.run);
-    return builder;
   }
 
   private registryClient(matrix: Matrix, auth: RegistryAuth | undefined, ephemeral: boolean): RegistryClient {

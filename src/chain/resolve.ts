@@ -4,7 +4,7 @@
 import type { Container } from "@dagger.io/dagger";
 import type { Platform } from "../kinds.js";
 import type { PlannedTarget } from "../plan/types.js";
-import type { Recipe, Step } from "../recipes/types.js";
+import type { Base, Recipe, Step } from "../recipes/types.js";
 import { parseSimulation, type Lock } from "../release/freshness.js";
 import { shellQuote } from "../recipes/apt.js";
 import { baseContainer, renderSteps, runScript, type DaggerContext } from "../render/dagger.js";
@@ -19,6 +19,12 @@ export interface ResolveSources {
   target(id: string): PlannedTarget;
   recipe(id: string): Recipe;
   ctx(platform: Platform): DaggerContext;
+}
+
+/** A base with apt's sources written and its lists fetched in this run: what the archive carries now. */
+export function archiveNow(base: Base, sourceSteps: readonly Step[], ctx: DaggerContext, run: string): Container {
+  const c = renderSteps(baseContainer(base, ctx).withUser("root"), sourceSteps, ctx);
+  return runScript(c.withEnvVariable(RUN_ENV, run), "DEBIAN_FRONTEND=noninteractive apt-get update -q >&2", ctx);
 }
 
 /** The chain from the root (built on a base image) down to the target. */
@@ -42,12 +48,9 @@ export async function resolveAll(src: ResolveSources, targets: readonly PlannedT
     let c = updated.get(key);
     if (!c) {
       const recipe = src.recipe(root.id);
-      const ctx = src.ctx(platform);
       // The root's steps up to the one that writes the sources: the same execs its build starts with.
       const upTo = recipe.steps.findIndex((s) => s.op === "run" && s.apt?.sources);
-      const prefix = upTo < 0 ? [] : recipe.steps.slice(0, upTo + 1).filter((s) => s.op !== "user" || s.user === "root");
-      c = renderSteps(baseContainer(recipe.base, ctx).withUser("root"), prefix, ctx);
-      c = runScript(c.withEnvVariable(RUN_ENV, run), "DEBIAN_FRONTEND=noninteractive apt-get update -q >&2", ctx);
+      c = archiveNow(recipe.base, upTo < 0 ? [] : recipe.steps.slice(0, upTo + 1), src.ctx(platform), run);
       updated.set(key, c);
     }
     return c;
