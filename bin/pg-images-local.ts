@@ -5,7 +5,7 @@
 //   pg-images-local build-all [--matrix FILE] [--timestamp T] [--revision R] [--out DIR] [filters]
 //   pg-images-local publish [--release] [--registry P] [--testing-registry P] [--username U --password-env VAR]
 //                           [--signing-key-env VAR --signing-password-env VAR]
-//   pg-images-local plan [--format json]
+//   pg-images-local plan [--format json] [--explain]
 //   pg-images-local retention [--days N] [--delete]     (a dry run unless --delete)
 //   pg-images-local bump-pins [--write]                 (--write rewrites the matrix file in place)
 import { connection, dag } from "@dagger.io/dagger";
@@ -33,6 +33,7 @@ const { values: o, positionals } = parseArgs({
     days: { type: "string", default: "14" },
     delete: { type: "boolean", default: false },
     write: { type: "boolean", default: false },
+    explain: { type: "boolean", default: false },
     out: { type: "string", default: "out" },
     image: { type: "string", multiple: true, default: [] },
     pg: { type: "string", multiple: true, default: [] },
@@ -59,7 +60,7 @@ await connection(
     let report: Report;
     switch (fn) {
       case "plan":
-        process.stdout.write(await m.plan(o.format, ...filters));
+        process.stdout.write(await m.plan(o.format, ...filters, o.explain));
         return;
       case "retention":
         process.stdout.write(await m.retention(Number(o.days), !o.delete, o.username, password));

@@ -55,7 +55,9 @@ export class PgImages {
 
   /**
    * The build plan: every target with its tags, dependencies and annotations, in build order.
-   * CI providers fan out one job per target from the JSON.
+   * CI providers fan out one job per target from the JSON. With --explain, each target's
+   * packages are resolved against the archive now and compared with its first alias: the
+   * change publish would act on (`unchanged (same packages)`, `changed: libssl3 a → b (…)`).
    *
    * Example usage: dagger call plan --format json --pg 17
    */
@@ -71,8 +73,10 @@ export class PgImages {
     distro: string[] = [],
     /** Only these operand flavours. */
     flavour: string[] = [],
+    /** Resolve packages and say why each target would be built or left unchanged (needs the engine and the registry). */
+    explain = false,
   ): Promise<string> {
-    return (await this.pipeline()).planText(format, { image, pg, distro, flavour });
+    return (await this.pipeline()).planText(format, { image, pg, distro, flavour }, explain);
   }
 
   /**

@@ -22,6 +22,8 @@ import { PinBumps, Report } from "../report.js";
 import { Builder, report } from "./build.js";
 import type { HostService } from "./hostServices.js";
 import { Publisher } from "./publish.js";
+import { Changes } from "./changes.js";
+import { failure } from "./target.js";
 import { Signer, type Signing } from "./signer.js";
 import { provenance } from "../release/provenance.js";
 import type { CheckResult } from "../release/decisions.js";
@@ -84,10 +86,26 @@ export class Pipeline {
     return planFromText(this.text, this.options.matrix, { inputs: this.inputs, filters, registry, files: this.files });
   }
 
-  planText(format: string, filters: Filters): string {
+  /**
+   * The plan as text. With explain, each target's packages are resolved against the archive of
+   * this run and compared with what its first alias holds: the line publish would report.
+   */
+  async planText(format: string, filters: Filters, explain = false): Promise<string> {
     if (format !== "table" && format !== "json") throw new Error(`--format must be table or json, found "${format}"`);
-    const { plan } = this.plan(filters);
-    return format === "json" ? planJson(plan) : planTable(plan);
+    const planned = this.plan(filters);
+    if (!explain) return format === "json" ? planJson(planned.plan) : planTable(planned.plan);
+    const builder = await this.builder(planned);
+    const changes = new Changes(builder, this.registryClient(planned.matrix, undefined, false));
+    const reasons = new Map(
+      await Promise.all(
+        builder.plan.targets.map(async (t) => {
+          const unresolved = builder.unresolved(t.id);
+          if (unresolved) return [t.id, `packages do not resolve: ${unresolved.split("\n").at(-1)}`] as const;
+          return [t.id, await changes.of(t).then((f) => f.reason, (e: unknown) => `unknown: ${failure(e)}`)] as const;
+        }),
+      ),
+    );
+    return format === "json" ? planJson(builder.plan, reasons) : planTable(builder.plan, reasons);
   }
 
   recipeContext(matrix: Matrix): RecipeContext {

@@ -9,24 +9,14 @@ import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
 import { imageCatalogs, type CatalogEntry } from "../release/catalog.js";
 import { decideGate, decideUniqueTag } from "../release/decisions.js";
-import { decideFreshness, lockFile, parseLockFile, type CurrentImage, type Freshness, type Lock } from "../release/freshness.js";
+import { lockFile, type Lock } from "../release/freshness.js";
+import { attachmentTag, Changes, LOCK_FILE, SBOM_FILE, sbomTag } from "./changes.js";
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
 import type { Builder, Built } from "./build.js";
 import type { RegistryClient } from "./registry.js";
 import { predicateFile, type Signer } from "./signer.js";
 import type { CheckResult } from "../release/decisions.js";
 import { failure, secondsSince, type Sbom, type TargetResult } from "./target.js";
-
-/** cosign's tags for what belongs to a digest: sha256-<hex>.sig, .att, .sbom. */
-export const attachmentTag = (digest: string, kind: string) => `${digest.replace(":", "-")}.${kind}`;
-/**
- * SBOMs are also published as a sibling image under cosign's .sbom tag: the release notes read
- * the current release's SBOM from it with no key or identity to verify.
- */
-export const sbomTag = (digest: string) => attachmentTag(digest, "sbom");
-const SBOM_FILE = "sbom.spdx.json";
-/** Beside the SBOM: what apt resolved for the image, every platform (release/freshness.ts). */
-const LOCK_FILE = "packages.lock.json";
 
 export interface PublishOutcome {
   results: TargetResult[];
@@ -36,12 +26,16 @@ export interface PublishOutcome {
 }
 
 export class Publisher {
+  private readonly changes: Changes;
+
   constructor(
     private readonly builder: Builder,
     private readonly registry: RegistryClient,
     private readonly signer?: Signer,
     private readonly provenanceOf?: (t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>,
-  ) {}
+  ) {
+    this.changes = new Changes(builder, registry);
+  }
 
   /**
    * Sign a tested digest and attach its SBOMs (one per platform) and provenance, each once: a
@@ -74,45 +68,8 @@ export class Publisher {
     return signed;
   }
 
-  private decisions?: Map<string, Promise<Freshness>>;
-
-  /**
-   * Changed or not against the first alias (the tag users follow), and why: every target's
-   * decision once, parents' first, since a changed parent changes its children.
-   */
-  private freshness(t: PlannedTarget): Promise<Freshness> {
-    if (!this.decisions) {
-      const decisions = new Map<string, Promise<Freshness>>();
-      for (const x of this.builder.plan.targets) {
-        const parent = x.from ? decisions.get(x.from) : undefined;
-        const alias = targetRefs(x).aliases[0];
-        decisions.set(
-          x.id,
-          Promise.all([this.current(x, alias), parent]).then(([current, p]) =>
-            decideFreshness(x, this.builder.lock(x.id) ?? {}, alias, current, x.from ? { id: x.from, changed: p?.changed ?? true } : undefined),
-          ),
-        );
-      }
-      this.decisions = decisions;
-    }
-    const decision = this.decisions.get(t.id);
-    if (!decision) throw new Error(`${t.id} is not in the plan`);
-    return decision;
-  }
-
-  /** What the alias holds now: its labels, and the packages published beside it. */
-  private async current(t: PlannedTarget, alias: string | undefined): Promise<CurrentImage | undefined> {
-    if (!alias) return undefined;
-    const labels = await this.registry.labels(alias);
-    if (!labels) return undefined;
-    const digest = await this.registry.digest(alias);
-    const text = digest ? await this.registry.readFile(`${t.repository.release}:${sbomTag(digest)}`, LOCK_FILE) : undefined;
-    const lock = text ? parseLockFile(text) : undefined;
-    return { labels, ...(lock ? { lock } : {}) };
-  }
-
   private async unchanged(t: PlannedTarget): Promise<TargetResult | undefined> {
-    const decision = await this.freshness(t);
+    const decision = await this.changes.of(t);
     if (decision.changed) return undefined;
     return { id: t.id, inputKey: t.inputKey, status: "unchanged", checks: [], seconds: 0, reason: decision.reason, published: [] };
   }
@@ -125,7 +82,7 @@ export class Publisher {
         try {
           const skipped = await this.unchanged(t);
           if (skipped) return skipped;
-          const { reason: change } = await this.freshness(t);
+          const { reason: change } = await this.changes.of(t);
           built = await this.builder.run(t.id);
           sboms.set(t.id, built.sboms);
           if (built.result.status !== "passed") return { ...built.result, change, published: [] };
@@ -158,7 +115,7 @@ export class Publisher {
           const skipped = await this.unchanged(t);
           if (skipped) return skipped;
           if (!t.push) return done({ status: "blocked", checks: [], reason: "push: false", published: [] });
-          const { reason: change } = await this.freshness(t);
+          const { reason: change } = await this.changes.of(t);
           const outcome = await this.promoteOne(t, files, change);
           if (outcome.entry) catalog.push(outcome.entry);
           return done({ ...outcome.result, change });

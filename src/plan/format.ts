@@ -1,11 +1,13 @@
 // A plan for people (a table) and for CI providers (JSON, byte-stable for the same input).
 import type { Plan } from "./types.js";
 
-export function planJson(plan: Plan): string {
-  return JSON.stringify(plan, null, 2) + "\n";
+/** Changes: per target, why it would be built or not (plan --explain). */
+export function planJson(plan: Plan, changes?: ReadonlyMap<string, string>): string {
+  const shown = changes ? { ...plan, targets: plan.targets.map((t) => ({ ...t, change: changes.get(t.id) })) } : plan;
+  return JSON.stringify(shown, null, 2) + "\n";
 }
 
-export function planTable(plan: Plan): string {
+export function planTable(plan: Plan, changes?: ReadonlyMap<string, string>): string {
   const rows = plan.targets.map((t) => [
     t.selected ? t.id : `(${t.id})`,
     t.kind === "operand" ? `${t.kind}/${t.flavour}` : t.kind,
@@ -14,8 +16,9 @@ export function planTable(plan: Plan): string {
     t.from ?? "-",
     `${t.repository.release}:${t.tags.release}`,
     t.tags.aliases.join(" ") || "-",
+    ...(changes ? [changes.get(t.id) ?? "-"] : []),
   ]);
-  const lines = table(["TARGET", "KIND", "PG", "DISTRO", "FROM", "RELEASE", "ALIASES"], rows);
+  const lines = table(["TARGET", "KIND", "PG", "DISTRO", "FROM", "RELEASE", "ALIASES", ...(changes ? ["CHANGE"] : [])], rows);
   const skipped = plan.skipped.map((s) => `  ${[s.image, s.pg, s.distro].filter((x) => x !== undefined).join(" ")}: ${s.reason}`);
   const excluded = plan.targets.flatMap((t) => t.excluded.map((e) => `  ${t.id}: ${e.extension} left out: ${e.reason}`));
   return [

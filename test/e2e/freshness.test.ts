@@ -75,13 +75,20 @@ describe("freshness: every upstream fix ships in the next run, and nothing else 
 
   it("an update of a package one target pulls in without a pin rebuilds that target alone, and the release says which package moved", async () => {
     const newVersion = world("bump", FORK, "bookworm", UPDATED);
+    const oldVersion = newVersion.replace(/\+(\d+)$/, (_, n: string) => `+${Number(n) - 1}`);
+    const line = `changed: ${UPDATED} ${oldVersion} → ${newVersion} (pg-images local PGDG:bookworm-pgdg/bookworm-pgdg)`;
+
+    // plan --explain says the same before anything builds.
+    const plan = spawnSync("node", ["dist/bin/pg-images-local.js", "plan", "--explain", "--format", "json", "--matrix", matrixPath, "--registry", prefix, "--testing-registry", `${prefix}/testing`], { cwd: REPO, encoding: "utf8" });
+    expect(plan.status, plan.stderr.split("\n").slice(-20).join("\n")).toBe(0);
+    const explained = Object.fromEntries((JSON.parse(plan.stdout) as { targets: { id: string; change: string }[] }).targets.map((t) => [t.id, t.change]));
+    expect(explained).toEqual({ ...Object.fromEntries(IDS.map((id) => [id, "unchanged (same packages)"])), "exttester-15-bookworm": line });
+
     const before = await tagsIn(prefix);
     const r = await release("update");
     const s = r.summary;
     expect(statuses(s)).toEqual({ "extbuilder-15-bookworm": "unchanged", "minimal-15-bookworm": "unchanged", "standard-15-bookworm": "unchanged", "exttester-15-bookworm": "passed" });
     expect(r.code).toBe(0);
-    const oldVersion = newVersion.replace(/\+(\d+)$/, (_, n: string) => `+${Number(n) - 1}`);
-    const line = `changed: ${UPDATED} ${oldVersion} → ${newVersion} (pg-images local PGDG:bookworm-pgdg/bookworm-pgdg)`;
     expect(reasons(s)["exttester-15-bookworm"]).toBe(line);
 
     // New unique tags for exttester only (testing and release); its aliases moved to the new digest.

@@ -2,6 +2,7 @@
 // PGDG-shaped mirror and archive scripts/world/pgdg.sh serves on this machine. build-all and
 // publish; an old minor only the archive carries; a key with another fingerprint; a pin no
 // repository carries. The module's functions run in client mode, as in chain.test.ts.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,6 +75,22 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
     const r = await call("old-minor", ["build-all", "--image", "minimal", "--matrix", matrix("old-minor", (t) => t.replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`))]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed" });
     expect(sbomVersions(outOf("old-minor"), r.summary, "minimal-15-bookworm").get("postgresql-15")).toBe(archive.get("postgresql-15")!.find(old));
+  });
+
+  it("bump-pins moves the old minor to the mirror's current one from the mirror's own indexes, writes it, and the written matrix validates and plans", async () => {
+    const path = matrix("bump", (t) => t.replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`));
+    const before = readFileSync(join(REPO, path), "utf8");
+    const r = spawnSync("node", ["dist/bin/pg-images-local.js", "bump-pins", "--write", "--matrix", path], { cwd: REPO, encoding: "utf8" });
+    expect(r.status, r.stderr.split("\n").slice(-20).join("\n")).toBe(0);
+    expect(r.stdout).toContain(`postgres.0.version: ${bookworm.old} → ${bookworm.current}`);
+    // The extensions are pinned to what the mirror carries: nothing newer to move to.
+    expect(r.stdout).toMatch(/extensions\.pgaudit\.pins\.pgdg\.15: \S+ kept \(newest carried everywhere\)/);
+    const after = readFileSync(join(REPO, path), "utf8");
+    expect(after).toBe(before.replace(`version: "${bookworm.old}"`, `version: "${bookworm.current}"`));
+    for (const command of ["validate", "plan"]) {
+      const v = spawnSync("node", ["dist/bin/pg-images.js", command, "--matrix", path], { cwd: REPO, encoding: "utf8" });
+      expect(v.status, `${command}: ${v.stdout}${v.stderr}`).toBe(0);
+    }
   });
 
   it("a key whose fingerprint is not the pinned one fails the build, naming the key URL and both fingerprints", async () => {
