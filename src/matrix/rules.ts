@@ -3,7 +3,7 @@
 import { known, type Problem } from "./problems.js";
 import { SAFETY_RULES } from "./safety.js";
 import { DEBIAN_RELEASES, majorsOffered, suiteFor } from "./sources.js";
-import { FLAVOUR_BELOW, fromRule, KINDS, platformsOf, type Platform } from "../kinds.js";
+import { fromRule, KINDS, platformsOf, type Platform } from "../kinds.js";
 import type { ImageConfig, Matrix } from "./schema.js";
 
 type Rule = (m: Matrix) => Problem[];
@@ -103,8 +103,7 @@ const kindShape: Rule = (m) =>
       ...needs.filter((k) => img[k] === undefined).map((k) => ({ path: at(k), message: `required for kind ${img.kind}` })),
       ...forbids.filter((k) => img[k] !== undefined).map((k) => ({ path: at(k), message: `not used by kind ${img.kind}; remove it` })),
     ];
-    // An operand's from depends on its flavour: fromCompatible says which.
-    if (img.kind !== "operand" && img.from === undefined && fromRule(img) === "required") problems.push({ path: at("from"), message: fromRequired(m, img) });
+    if (img.from === undefined && fromRule(img) === "required") problems.push({ path: at("from"), message: fromRequired(m, img) });
     if (!KINDS[img.kind].from && img.from !== undefined) problems.push({ path: at("from"), message: `not used by kind ${img.kind}; remove it` });
     return problems;
   });
@@ -118,26 +117,15 @@ function fromRequired(m: Matrix, img: ImageConfig): string {
     : `required for kind ${img.kind}: it is built on an image of kind ${kinds.join(" or ")}; add one and name it here`;
 }
 
-// A test image stands on an image with PostgreSQL; an operand flavour on the flavour below it.
+// A test image stands on an image with PostgreSQL; an operand flavour on another operand image,
+// whichever the matrix names (flavours and their order are the matrix's words).
 const fromCompatible: Rule = (m) =>
   m.images.flatMap((img, i) => {
     const spec = KINDS[img.kind].from;
     const parent = m.images.find((p) => p.id === img.from);
-    if (!spec) return []; // kindShape refuses the key
-    if (!parent || img.from === undefined) {
-      return img.kind === "operand" && img.flavour && fromRule(img) === "required"
-        ? [{ path: ["images", i, "from"], message: `flavour "${img.flavour}" must be built from a "${FLAVOUR_BELOW[img.flavour]}" image` }]
-        : [];
-    }
+    if (!spec || !parent) return []; // kindShape refuses the key, imageReferences an unknown id
     if (!spec.kinds.includes(parent.kind)) {
       return [{ path: ["images", i, "from"], message: `a ${img.kind} image cannot be built from "${parent.id}" (a ${parent.kind}); expected ${spec.kinds.join(" or ")}` }];
-    }
-    if (img.kind === "operand" && img.flavour && parent.flavour !== FLAVOUR_BELOW[img.flavour]) {
-      const below = FLAVOUR_BELOW[img.flavour];
-      const message = below
-        ? `flavour "${img.flavour}" builds on a "${below}" image, found "${parent.id}" (${parent.flavour ?? "no flavour"})`
-        : `flavour "${img.flavour}" is built from a base image, not from "${parent.id}"; remove from`;
-      return [{ path: ["images", i, "from"], message }];
     }
     return [];
   });

@@ -6,11 +6,14 @@ import { IMAGE_KINDS, PLATFORMS } from "../kinds.js";
 export { IMAGE_KINDS, type ImageKind } from "../kinds.js";
 
 /**
- * Operand flavours. minimal: PostgreSQL only. standard: minimal + locales and the common
- * extensions. full: standard + PostGIS and the extensions users ask for most.
+ * An operand flavour is the matrix's own word for what an image carries (minimal, standard,
+ * system, custom…); which flavour stacks on which is the image's `from`. It becomes part of tags,
+ * catalog names and file names, so it keeps to a tag-safe grammar.
  */
-export const FLAVOURS = ["minimal", "standard", "full"] as const;
-export type Flavour = (typeof FLAVOURS)[number];
+export const flavourName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "a flavour name: lower-case letters, digits, _ and -, a letter or digit first, at most 40 characters");
+export type Flavour = string;
 
 /** pgdg: apt.postgresql.org (+ its archive for old minors). distro: the release's own archive. */
 export const PACKAGE_SOURCES = ["pgdg", "distro"] as const;
@@ -107,7 +110,8 @@ const PythonTools = z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string().r
 export const ImageConfig = z.strictObject({
   id: name,
   kind: z.enum(IMAGE_KINDS),
-  flavour: z.enum(FLAVOURS).optional(),
+  /** operand: the flavour's name, the matrix's own word (minimal, standard, system). */
+  flavour: flavourName.optional(),
   enable: z.boolean().default(true),
   /** false: built and tested, never published. */
   push: z.boolean().default(true),
@@ -127,7 +131,10 @@ export const ImageConfig = z.strictObject({
   packages: z.record(z.string().regex(/^[a-z0-9.+-]+$/), z.union([aptVersion, z.literal("")])).optional(),
   /** Extensions deliberately left out for some targets, with the reason. */
   unavailable: z.array(Unavailable).optional(),
-  /** failtester: the hash-pinned requirements file, relative to matrix.yaml. */
+  /**
+   * failtester, operand: a hash-pinned pip requirements file, relative to matrix.yaml. An operand
+   * installs it into the system Python (the Barman Cloud tools of a `system` flavour).
+   */
   requirements: z.string().optional(),
   /** stylechecker: pinned Python tools, name → exact version. */
   python: PythonTools.optional(),

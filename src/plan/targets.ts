@@ -139,7 +139,7 @@ function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, mi
   switch (img.kind) {
     case "operand":
       if (!need(single, "pg") || !need(img.flavour, "flavour")) return undefined;
-      return { kind: img.kind, ...single, flavour: img.flavour, ...(parent ? { from: parent.id } : {}) };
+      return { kind: img.kind, ...single, flavour: img.flavour, ...(parent ? { from: parent.id } : {}), ...(img.requirements ? { requirements: img.requirements } : {}) };
     case "extbuilder":
       return need(single, "pg") ? { kind: img.kind, ...single } : undefined;
     case "exttester":

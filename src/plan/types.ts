@@ -60,7 +60,7 @@ interface KindFields {
   distro: string;
   /** The target this one is built on. */
   from: string;
-  /** failtester: requirements file path relative to the matrix. */
+  /** failtester, operand: hash-pinned pip requirements file, path relative to the matrix. */
   requirements: string;
   /** stylechecker: Python tools and exact versions. */
   python: { name: string; version: string }[];
@@ -71,8 +71,8 @@ type Has<K extends keyof KindFields> = Pick<KindFields, K>;
 type May<K extends keyof KindFields> = Partial<Pick<KindFields, K>>;
 type Lacks<K extends keyof KindFields> = { [P in K]?: undefined };
 
-/** PostgreSQL server of one flavour; built on the flavour below it (`from`), minimal on the base. */
-export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from"> & Lacks<"requirements" | "python" | "extension"> & { kind: "operand"; postgres: [PgVersion] };
+/** PostgreSQL server of one flavour; built on the image its `from` names, or on the base. */
+export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from" | "requirements"> & Lacks<"python" | "extension"> & { kind: "operand"; postgres: [PgVersion] };
 export type ExtbuilderTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "extbuilder"; postgres: [PgVersion] };
 /** Built on its extbuilder (`from`). */
 export type ExttesterTarget = TargetCommon & Has<"distro" | "from"> & Lacks<"flavour" | "requirements" | "python" | "extension"> & { kind: "exttester"; postgres: [PgVersion] };
