@@ -52,7 +52,7 @@ export interface KindSpec {
 
 const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
 /** Test images: the-process's dev/release scheme. */
-const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{revision}", aliases: ["{version}"] };
+const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{shortrevision}", aliases: ["{version}"] };
 /** Keys only operands (flavour, bundled extensions) or the stylechecker (its own base) take. */
 const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base"];
 
@@ -99,7 +99,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     postgres: "every",
     needs: [],
     forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
-    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{revision}", aliases: ["{versions}"] },
+    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}", aliases: ["{versions}"] },
     platforms: AMD64,
   },
   extupgradetester: {
@@ -116,7 +116,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     postgres: "none",
     needs: ["base", "python"],
     forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
-    tags: { testing: "dev{timestamp}", release: "v{revision}", aliases: ["latest"] },
+    tags: { testing: "dev{timestamp}", release: "v{shortrevision}", aliases: ["latest"] },
     platforms: AMD64,
   },
 };

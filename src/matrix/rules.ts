@@ -13,7 +13,7 @@ export function checkRules(m: Matrix): Problem[] {
 }
 
 /** Template placeholders a tag may use; see plan/tags.ts. */
-export const TAG_PLACEHOLDERS = ["major", "version", "versions", "timestamp", "revision", "flavour", "distro", "image"] as const;
+export const TAG_PLACEHOLDERS = ["major", "version", "versions", "timestamp", "revision", "shortrevision", "flavour", "distro", "image"] as const;
 
 const uniqueIds: Rule = (m) => [
   ...duplicates(m.images.map((i) => i.id)).map((i) => ({ path: ["images", i, "id"], message: `duplicate image id "${m.images[i]!.id}"` })),
@@ -168,10 +168,19 @@ const tagTemplates: Rule = (m) =>
     if (img.tags?.testing) templates.push([["tags", "testing"], img.tags.testing]);
     if (img.tags?.release) templates.push([["tags", "release"], img.tags.release]);
     img.tags?.aliases?.forEach((a, j) => templates.push([["tags", "aliases", j], a]));
-    return templates.flatMap(([path, t]) => {
-      const unknownNames = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TAG_PLACEHOLDERS as readonly string[]).includes(n));
-      return unknownNames.map((n) => ({ path: ["images", i, ...path], message: `unknown placeholder {${n}}; ${known(TAG_PLACEHOLDERS)}` }));
-    });
+    const distros = m.distros.map((d) => d.name);
+    const problems: Problem[] = [];
+    for (const [distro, aliases] of Object.entries(img.tags?.distroAliases ?? {})) {
+      if (!distros.includes(distro)) problems.push({ path: ["images", i, "tags", "distroAliases", distro], message: `unknown distro "${distro}"; ${known(distros)}` });
+      aliases.forEach((a, j) => templates.push([["tags", "distroAliases", distro, j], a]));
+    }
+    return [
+      ...problems,
+      ...templates.flatMap(([path, t]) => {
+        const unknownNames = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TAG_PLACEHOLDERS as readonly string[]).includes(n));
+        return unknownNames.map((n) => ({ path: ["images", i, ...path], message: `unknown placeholder {${n}}; ${known(TAG_PLACEHOLDERS)}` }));
+      }),
+    ];
   });
 
 const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, ...SAFETY_RULES];

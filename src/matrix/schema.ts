@@ -85,6 +85,10 @@ const Tags = z.strictObject({
   release: z.string().optional(),
   /** Rolling aliases in the release repository, moved only after the gate. */
   aliases: z.array(z.string()).optional(),
+  /** More rolling aliases for the targets on one distro (legacy {version} and {major} on bullseye). */
+  distroAliases: z.record(name, z.array(z.string()).min(1)).optional(),
+  /** Preview majors (19~beta3) get the rolling aliases too; default: they get none. */
+  previewAliases: z.boolean().optional(),
 });
 
 const UpgradeVersion = z.strictObject({
@@ -155,6 +159,14 @@ const Registry = z.strictObject({
   release: repositoryPrefix,
   /** Repository prefix for unreleased images. */
   testing: repositoryPrefix,
+  /**
+   * The name of an image's testing repository under `testing`, from its release repository's
+   * name: "{repository}" (default) or "{repository}-testing" (postgresql-testing).
+   */
+  testingRepository: z
+    .string()
+    .regex(/^[a-z0-9._{}-]+(\/[a-z0-9._{}-]+)*$/, "a repository name with {repository} in it, such as {repository}-testing")
+    .default("{repository}"),
 });
 
 const Tools = z.strictObject({

@@ -9,7 +9,7 @@ describe("ClusterImageCatalog", () => {
     const catalogs = imageCatalogs([
       { flavour: "standard", distro: "trixie", major: 18, preview: false, image: `r/postgresql:18.3-standard-trixie@${d(1)}` },
       { flavour: "standard", distro: "trixie", major: 17, preview: false, image: `r/postgresql:17.9-standard-trixie@${d(2)}` },
-      { flavour: "standard", distro: "trixie", major: 19, preview: true, image: `r/postgresql:19-beta1@${d(3)}` },
+      { flavour: "standard", distro: "trixie", major: 19, preview: true, image: `r/postgresql:19beta1@${d(3)}` },
       { flavour: "minimal", distro: "bookworm", major: 17, preview: false, image: `r/postgresql:17.9-minimal-bookworm@${d(4)}` },
     ]);
     expect([...catalogs.keys()]).toEqual(["postgresql-minimal-bookworm", "postgresql-standard-trixie"]);
@@ -46,7 +46,7 @@ describe("retention", () => {
     [["17.9-dev202611230000"], 0, ["17.9-dev202611230000"]],
     [["17.9-dev202611221200", "17.9-dev202611221159"], 1, ["17.9-dev202611221159"]],
     // Earlier minors and previews of the same major expire too, once a newer one is pinned.
-    [["17.8-dev202601010000", "17.10-dev202601010000", "17-beta2-dev202601010000", "17.8-dev202611230000"], 14, ["17-beta2-dev202601010000", "17.10-dev202601010000", "17.8-dev202601010000"]],
+    [["17.8-dev202601010000", "17.10-dev202601010000", "17beta2-dev202601010000", "17.8-dev202611230000"], 14, ["17.10-dev202601010000", "17.8-dev202601010000", "17beta2-dev202601010000"]],
   ])("tags %j older than %i days → %j", (tags, days, expired) => {
     expect(expiredTags(tags, pattern, now, days)).toEqual(expired);
   });
@@ -57,7 +57,7 @@ describe("retention", () => {
       ["17.8-202601010000-minimal-trixie", "17.9-202601010000-minimal-trixie"],
       ["17.8-202601010000-standard-trixie", "16.13-202601010000-minimal-trixie", "17.8-202601010000-minimal-bookworm"]],
     ["{versions}-dev{timestamp}", { versions: "16.13-17.9" },
-      ["16.12-17.8-dev202601010000", "15.4-16.12-17.8-dev202601010000", "16.13-17.9-19-beta1-dev202601010000"],
+      ["16.12-17.8-dev202601010000", "15.4-16.12-17.8-dev202601010000", "16.13-17.9-19beta1-dev202601010000"],
       ["16.13-17.9-v1234567", "dev202601010000"]],
     ["dev{timestamp}", {}, ["dev202601010000"], ["v202601010000", "dev2026010100"]],
     ["{image}-{revision}-{timestamp}", { image: "ext" }, ["ext-abc1234-202601010000", "ext-dev-202601010000"], ["other-abc1234-202601010000", "ext-a b-202601010000"]],
