@@ -183,7 +183,20 @@ const tagTemplates: Rule = (m) =>
     ];
   });
 
-const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, ...SAFETY_RULES];
+/** Placeholders the title and description templates may use; see plan/metadata.ts. */
+export const TEXT_PLACEHOLDERS = ["version", "major", "flavour", "distro", "image"] as const;
+
+const textTemplates: Rule = (m) =>
+  m.images.flatMap((img, i) =>
+    (["title", "description"] as const).flatMap((key) => {
+      const text = img[key];
+      if (text === undefined) return [];
+      const unknownNames = [...text.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TEXT_PLACEHOLDERS as readonly string[]).includes(n));
+      return unknownNames.map((n) => ({ path: ["images", i, key], message: `unknown placeholder {${n}}; ${known(TEXT_PLACEHOLDERS)}` }));
+    }),
+  );
+
+const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, textTemplates, ...SAFETY_RULES];
 
 function duplicates<T>(values: T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));

@@ -60,6 +60,7 @@ export function repositoryProblem(repository: string): string | undefined {
 const freeText: Rule = (m) => {
   const texts: [(string | number)[], string | undefined][] = [
     ...m.images.map((img, i): [(string | number)[], string | undefined] => [["images", i, "description"], img.description]),
+    ...m.images.map((img, i): [(string | number)[], string | undefined] => [["images", i, "title"], img.title]),
     ...(["vendor", "authors", "licenses"] as const).map((k): [(string | number)[], string | undefined] => [["metadata", k], m.metadata[k]]),
   ];
   return texts.flatMap(([path, text]) => {

@@ -121,7 +121,13 @@ export const ImageConfig = z.strictObject({
   push: z.boolean().default(true),
   /** Repository name under the registry prefixes; default: the id. */
   repository: name.optional(),
+  /**
+   * The OCI description, a template: {version} (as written, 19~beta3), {major}, {flavour},
+   * {distro}, {image}; default: the kind's. "A {flavour} PostgreSQL {version} container image".
+   */
   description: z.string().optional(),
+  /** The OCI title, a template like description; default: "<id> <version> <distro>". */
+  title: z.string().optional(),
   /** Another image this one is built on; it is built first. */
   from: name.optional(),
   /** Narrow the distros' pairs to these majors / distros, or list the pairs outright. */

@@ -3,6 +3,7 @@ import { KINDS, platformsOf, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
 import { imageRepositories } from "../matrix/safety.js";
 import type { ImageConfig, Matrix } from "../matrix/schema.js";
+import { defaultTitle, renderText } from "./metadata.js";
 import { byKey } from "./order.js";
 import { comparePgVersions } from "./pgversion.js";
 import { renderTags } from "./tags.js";
@@ -116,10 +117,12 @@ function makeTarget(
   const repository = img.repository ?? img.id;
   const preview = shape.postgres.some((p) => p.preview);
   const templates = { ...KINDS[img.kind].tags, ...img.tags };
+  const text = { image: img.id, postgres: shape.postgres, distro: shape.distro, flavour: img.flavour };
   const common: TargetCommon = {
     id,
     image: img.id,
-    description: img.description ?? KINDS[img.kind].description,
+    title: img.title === undefined ? defaultTitle(img.id, shape.postgres, shape.distro) : renderText(img.title, text),
+    description: renderText(img.description ?? KINDS[img.kind].description, text),
     packageSource: m.packageSource,
     base,
     push: img.push,

@@ -38,6 +38,8 @@ export interface TargetCommon {
   /** Stable id, made by targetId(): "standard-17-trixie". */
   id: string;
   image: string;
+  /** The OCI title and description, placeholders filled in. */
+  title: string;
   description: string;
   packageSource: PackageSource;
   /** Digest-pinned root image of the chain this target stands on. */

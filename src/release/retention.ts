@@ -31,7 +31,7 @@ export function templatePattern(template: string, values: Record<string, string 
         return `${ANY_VERSION}(?:-${ANY_VERSION})*`;
       case "revision":
       case "shortrevision":
-        return "[0-9A-Za-z._-]{1,40}";
+        return "[0-9A-Za-z._-]{1,64}";
       default:
         return escape(values[name] ?? "");
     }

@@ -171,6 +171,11 @@ describe("one timestamp per run", () => {
     expect(plan.env).toEqual({ TIMESTAMP: "${{ steps.run.outputs.timestamp }}", REVISION: "${{ steps.run.outputs.revision }}" });
   });
 
+  it("GitHub and GitLab pass the full commit SHA as the revision (the annotation's value)", () => {
+    expect(steps("plan").find((s) => s.id === "run")!.run).toContain('echo "revision=$GITHUB_SHA" >> "$GITHUB_OUTPUT"');
+    expect(gitlab.plan.script).toContain('REVISION="$CI_COMMIT_SHA"');
+  });
+
   it.each(["images", "release"])("GitHub %s gets the plan job's values", (job) => {
     expect(github.jobs[job].needs).toContain("plan");
     expect(github.jobs[job].env).toMatchObject({ TIMESTAMP: "${{ needs.plan.outputs.timestamp }}", REVISION: "${{ needs.plan.outputs.revision }}" });

@@ -99,3 +99,32 @@ describe("revisions", () => {
     expect(t.annotations["org.opencontainers.image.revision"]).toBe(inputs.revision);
   });
 });
+
+describe("title and description templates", () => {
+  const titled = valid.replace(
+    "    flavour: standard\n    repository: postgresql\n",
+    '    flavour: standard\n    repository: postgresql\n    title: "Example PostgreSQL {version} {flavour}"\n    description: "A {flavour} PostgreSQL {version} container image ({major}, {distro}, {image})"\n',
+  );
+
+  it.each([
+    ["standard-17-bookworm", "Example PostgreSQL 17.9 standard", "A standard PostgreSQL 17.9 container image (17, bookworm, standard)"],
+  ])("%s: %s / %s", (id, title, description) => {
+    const a = byId(titled, id).annotations;
+    expect(a["org.opencontainers.image.title"]).toBe(title);
+    expect(a["org.opencontainers.image.description"]).toBe(description);
+  });
+
+  it("keeps the default title for an image that gives none, and the kind's description", () => {
+    const a = byId(titled, "minimal-19-trixie").annotations;
+    expect(a["org.opencontainers.image.title"]).toBe("minimal 19~beta1 trixie");
+    expect(a["org.opencontainers.image.description"]).toBe("PostgreSQL server");
+  });
+
+  it.each([
+    ["an unknown placeholder", "  - id: extbuilder\n    kind: extbuilder\n    title: \"{minor}\"\n", /^images\.2\.title: unknown placeholder \{minor\}; known: distro, flavour, image, major, version$/],
+    ["a placeholder without a value", "  - id: extbuilder\n    kind: extbuilder\n    description: \"{flavour} builder\"\n", /^images\.2\.description: extbuilder-16-trixie: \{flavour\} has no value for this target$/],
+    ["a newline", "  - id: extbuilder\n    kind: extbuilder\n    title: \"a\\nb\"\n", /^images\.2\.title: contains a newline/],
+  ])("refuses %s", (_, image, message) => {
+    expect(problems(valid.replace("  - id: extbuilder\n    kind: extbuilder\n", image))).toContainEqual(expect.stringMatching(message));
+  });
+});

@@ -124,7 +124,7 @@ describe("plan", () => {
   it.each([
     [{ timestamp: "2026010203", revision: "r" }, 'timestamp "2026010203" is not YYYYMMDDhhmm'],
     [{ timestamp: "202602300000", revision: "r" }, 'timestamp "202602300000" is not a real UTC date and time'],
-    [{ timestamp: "202601020304", revision: "a b" }, 'revision "a b" must be 1–40 of [0-9A-Za-z._-]'],
+    [{ timestamp: "202601020304", revision: "a b" }, 'revision "a b" must be 1–64 of [0-9A-Za-z._-]'],
   ])("refuses run inputs %j", (bad, message) => {
     expect(() => planFromText(valid, "valid.yaml", { inputs: bad })).toThrow(message);
   });
