@@ -4,6 +4,7 @@ import type { Matrix } from "../matrix/schema.js";
 import { inputKey } from "../recipes/key.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import { buildOrder, filterProblems, selectTargets } from "./graph.js";
+import { groupTargets } from "./groups.js";
 import { annotations } from "./metadata.js";
 import { tagProblem, timestampProblem } from "./tags.js";
 import { expandTargets } from "./targets.js";
@@ -35,7 +36,9 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
       selected: picked.has(t.id),
       annotations: annotations(m, t, keys.get(t.id)!, inputs),
     }));
-  return { ok: true, plan: { inputs, targets: planned, skipped } };
+  const { groups, problems: groupProblems } = groupTargets(planned, ordered);
+  if (groupProblems.length > 0) return { ok: false, problems: groupProblems };
+  return { ok: true, plan: { inputs, targets: planned, groups, skipped } };
 }
 
 function checkInputs(inputs: RunInputs): Problem[] {

@@ -1,5 +1,6 @@
 // The plan's vocabulary: what one build target is, independent of how it gets built.
 import type { Platform } from "../kinds.js";
+import type { Group } from "./groups.js";
 import type { Flavour, ImageKind, PackageSource } from "../matrix/schema.js";
 
 export interface PgVersion {
@@ -131,6 +132,8 @@ export interface Plan {
   inputs: RunInputs;
   /** Targets in build order: every target after the ones it depends on. */
   targets: PlannedTarget[];
+  /** One CI job each: a dependency chain and the filters that pick exactly it (plan/groups.ts). */
+  groups: Group[];
   /** Combinations the matrix deliberately does not build, with why. */
   skipped: Skipped[];
 }
