@@ -205,6 +205,11 @@ export const Matrix = z.strictObject({
       documentation: z.url().optional(),
       authors: z.string().optional(),
       licenses: z.string().default("PostgreSQL"),
+      /** images.cnpg.io/publisher on the catalogs; default: the host of url. */
+      publisher: z
+        .string()
+        .regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, "a Kubernetes label value: letters, digits, . _ -, at most 63 characters, a letter or digit at both ends")
+        .optional(),
     }),
   images: z.array(ImageConfig).min(1),
 });
