@@ -172,6 +172,10 @@ const testingRepositoryTemplate: Rule = (m) => {
   if (!t.includes("{repository}") || others.length > 0) {
     return [{ path: ["registry", "testingRepository"], message: `"${t}" must contain {repository} and no other placeholder, such as {repository}-testing` }];
   }
+  // OCI repository path components: lower-case alphanumerics, single separators inside.
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(t.replaceAll("{repository}", "x"))) {
+    return [{ path: ["registry", "testingRepository"], message: `"${t}" does not make a valid repository name (lower-case letters and digits, with . _ - or / only between them)` }];
+  }
   return [];
 };
 

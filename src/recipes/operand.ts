@@ -1,6 +1,8 @@
-// Operand images: what people run. minimal is PostgreSQL alone; standard and full stack locales
-// and extensions on the flavour below. No entrypoint, user 26, no cluster in the image: an
-// operator (CloudNativePG and the like) owns the data directory and the process.
+// Operand images: what people run. An image without `from` installs PostgreSQL on the distro's
+// base (minimal); one with `from` stacks its packages, extensions and pip requirements on that
+// image (standard on minimal, system on standard: the flavours are the matrix's words). No
+// entrypoint, user 26, no cluster in the image: an operator (CloudNativePG and the like) owns the
+// data directory and the process.
 import type { OperandTarget } from "../plan/types.js";
 import { aptInstall, aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
 import { sha256 } from "./key.js";

@@ -60,6 +60,7 @@ describe("testing repository names", () => {
     ["the same prefix and name", "{repository}", /^registry\.testing: testing and release are both "registry\.example\/pg"/],
     ["no {repository}", "testing", /^registry\.testingRepository: "testing" must contain \{repository\} and no other placeholder/],
     ["another placeholder", "{repository}-{distro}", /^registry\.testingRepository: "\{repository\}-\{distro\}" must contain \{repository\}/],
+    ["a name that is no repository", "-{repository}", /^registry\.testingRepository: "-\{repository\}" does not make a valid repository name/],
   ])("refuses %s", (_, template, message) => {
     expect(problems(sharedPrefix(template))).toContainEqual(expect.stringMatching(message));
   });
