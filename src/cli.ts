@@ -36,7 +36,7 @@ commands:
 options:
   --matrix FILE         default: matrix.yaml
   --timestamp YYYYMMDDhhmm  UTC build time (default: now)
-  --revision REV        source revision (default: $GITHUB_SHA/$CI_COMMIT_SHA short, else "dev")
+  --revision REV        source revision (default: $GITHUB_SHA/$CI_COMMIT_SHA, else "dev")
   --image ID  --pg N  --distro NAME  --flavour NAME   filters, repeatable
   --registry PREFIX  --testing-registry PREFIX        override matrix.yaml's registry
 `;
@@ -165,5 +165,5 @@ function oneLine(e: unknown): string {
 
 function defaultRevision(env: Record<string, string | undefined>): string {
   const sha = env.GITHUB_SHA ?? env.CI_COMMIT_SHA;
-  return sha ? sha.slice(0, 7) : "dev";
+  return sha || "dev";
 }

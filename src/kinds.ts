@@ -10,7 +10,7 @@
 // resolves it through a record typed `{ [K in ImageKind]: (target: TargetOf<K>, …) => Recipe }`,
 // and the compiler refuses a kind without a recipe, or a recipe that reads another kind's fields.
 // Pure: no imports but types.
-import type { Flavour, ImageConfig } from "./matrix/schema.js";
+import type { ImageConfig } from "./matrix/schema.js";
 import type { TagTemplates } from "./plan/tags.js";
 
 /** The image kinds pg-images knows how to build; each has one recipe in src/recipes/. */
@@ -52,7 +52,7 @@ export interface KindSpec {
 
 const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
 /** Test images: the-process's dev/release scheme. */
-const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{revision}", aliases: ["{version}"] };
+const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{shortrevision}", aliases: ["{version}"] };
 /** Keys only operands (flavour, bundled extensions) or the stylechecker (its own base) take. */
 const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base"];
 
@@ -61,8 +61,9 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "PostgreSQL server",
     postgres: "one",
     needs: ["flavour"],
-    forbids: ["requirements", "python", "extension", "base"],
-    // Required or forbidden by flavour: see FLAVOUR_BELOW.
+    forbids: ["python", "extension", "base"],
+    // A flavour with from stacks on that image (standard on minimal); without, it stands on the
+    // distro's base. The flavours' names and their order are the matrix's, not this table's.
     from: { kinds: ["operand"], required: false },
     tags: { testing: OPERAND_TAG, release: OPERAND_TAG, aliases: ["{version}-{flavour}-{distro}", "{major}-{flavour}-{distro}"] },
     platforms: BOTH,
@@ -98,7 +99,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     postgres: "every",
     needs: [],
     forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
-    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{revision}", aliases: ["{versions}"] },
+    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}", aliases: ["{versions}"] },
     platforms: AMD64,
   },
   extupgradetester: {
@@ -115,19 +116,15 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     postgres: "none",
     needs: ["base", "python"],
     forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
-    tags: { testing: "dev{timestamp}", release: "v{revision}", aliases: ["latest"] },
+    tags: { testing: "dev{timestamp}", release: "v{shortrevision}", aliases: ["latest"] },
     platforms: AMD64,
   },
 };
 
-/** An operand flavour stacks on the flavour below it; minimal stands on the distro's base. */
-export const FLAVOUR_BELOW: Record<Flavour, Flavour | undefined> = { minimal: undefined, standard: "minimal", full: "standard" };
-
-/** Whether an image of this kind (and flavour) must, may or must not name `from`. */
-export function fromRule(img: Pick<ImageConfig, "kind" | "flavour">): "required" | "optional" | "forbidden" {
+/** Whether an image of this kind must, may or must not name `from`. */
+export function fromRule(img: Pick<ImageConfig, "kind">): "required" | "optional" | "forbidden" {
   const spec = KINDS[img.kind].from;
   if (!spec) return "forbidden";
-  if (img.kind === "operand" && img.flavour) return FLAVOUR_BELOW[img.flavour] ? "required" : "forbidden";
   return spec.required ? "required" : "optional";
 }
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The GitLab child pipeline for one run, generated from the plan JSON:
+// The GitLab child pipeline for one run, formatted from the plan JSON:
 //
 //   node scripts/ci/gitlab-pipeline.mjs plan.json > images.gitlab-ci.yml
 //
-// One `images:<root>` job per dependency chain (a root target and every target built on it:
-// build-all and publish build parents in the same engine session), and on the default branch or
-// a tag one `release:<root>` job after it. The run's timestamp and revision are read from the
+// One `images:<group>` job per group of the plan (`plan.groups`: a dependency chain and the
+// filters that pick exactly it, computed by pg-images in src/plan/groups.ts; nothing is grouped
+// here), and on the default branch or a tag one `release:<group>` job after it. The run's timestamp and revision are read from the
 // plan's inputs, so every job of the run passes the same values. The Dagger version is
 // dagger.json's engineVersion.
 //
@@ -34,35 +34,6 @@ const ID_TOKENS = { SIGSTORE_ID_TOKEN: { aud: "sigstore" } };
  */
 export function checked(call) {
   return [`dagger call ${MODULE_ARGS} ${call} check export --path out && exit 0`, `dagger call ${MODULE_ARGS} ${call} directory export --path out`, "exit 1"];
-}
-
-/** Targets grouped under the root of their dependsOn chain, each group with the filters that pick exactly it. */
-export function groups(plan) {
-  const byId = new Map(plan.targets.map((t) => [t.id, t]));
-  const roots = (t) => (t.dependsOn.length === 0 ? [t.id] : [...new Set(t.dependsOn.flatMap((d) => roots(byId.get(d))))].sort());
-  const byRoot = new Map();
-  for (const t of plan.targets) {
-    const r = roots(t);
-    if (r.length !== 1) throw new Error(`${t.id} builds on more than one chain: ${r.join(", ")}`);
-    byRoot.set(r[0], [...(byRoot.get(r[0]) ?? []), t]);
-  }
-  return [...byRoot.keys()].sort().map((root) => {
-    const targets = byRoot.get(root);
-    const uniq = (xs) => [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const f = {
-      image: uniq(targets.map((t) => t.image)),
-      pg: uniq(targets.flatMap((t) => t.postgres.map((p) => p.major))),
-      distro: uniq(targets.flatMap((t) => (t.distro ? [t.distro] : []))),
-    };
-    const picks = (t) =>
-      (f.image.length === 0 || f.image.includes(t.image)) &&
-      (f.pg.length === 0 || t.postgres.some((p) => f.pg.includes(p.major))) &&
-      (f.distro.length === 0 || (t.distro !== undefined && f.distro.includes(t.distro)));
-    const extra = plan.targets.filter((t) => picks(t) && !targets.includes(t)).map((t) => t.id);
-    if (extra.length > 0) throw new Error(`the filters of group ${root} also pick ${extra.join(", ")}`);
-    const filters = [...f.image.map((v) => `--image ${v}`), ...f.pg.map((v) => `--pg ${v}`), ...f.distro.map((v) => `--distro ${v}`)];
-    return { root, targets: targets.map((t) => t.id), filters: filters.join(" ") };
-  });
 }
 
 /** What the run does, from GitLab's predefined variables. */
@@ -96,22 +67,22 @@ export function pipeline(plan, env, engineVersion) {
     stages: release === "never" ? ["images"] : ["images", "release"],
     ".dagger": dagger,
   };
-  for (const g of groups(plan)) {
-    doc[`images:${g.root}`] = {
+  for (const g of plan.groups) {
+    doc[`images:${g.group}`] = {
       extends: ".dagger",
       stage: "images",
       ...(publish ? { id_tokens: ID_TOKENS } : {}),
-      script: checked(publish ? `publish ${g.filters} ${CREDENTIALS} ${SIGNING}` : `build-all ${g.filters}`),
+      script: checked(publish ? `publish ${g.args} ${CREDENTIALS} ${SIGNING}` : `build-all ${g.args}`),
     };
     if (release !== "never") {
-      doc[`release:${g.root}`] = {
+      doc[`release:${g.group}`] = {
         extends: ".dagger",
         stage: "release",
-        needs: [`images:${g.root}`],
+        needs: [`images:${g.group}`],
         when: release,
         ...(release === "manual" ? { allow_failure: true } : {}),
         id_tokens: ID_TOKENS,
-        script: checked(`publish --release ${g.filters} ${CREDENTIALS} ${SIGNING}`),
+        script: checked(`publish --release ${g.args} ${CREDENTIALS} ${SIGNING}`),
       };
     }
   }

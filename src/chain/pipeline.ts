@@ -16,6 +16,7 @@ import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
+import { catalogPublisher } from "../release/catalog.js";
 import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
 import { PinBumps, Report } from "../report.js";
@@ -154,7 +155,7 @@ export class Pipeline {
     const present = await Promise.all(targets.map((t) => registry.digest(targetRefs(t).testing).catch(() => undefined)));
     const missing = targets.filter((_, i) => !present[i]);
     const first = missing.length > 0 ? await publisher.publishTesting(missing) : undefined;
-    const out = await publisher.promote(targets);
+    const out = await publisher.promote(targets, { publisher: catalogPublisher(planned.matrix.metadata) });
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
     const catalogSignatures = signer?.signs ? await signCatalogs(signer, out.files) : {};

@@ -7,7 +7,7 @@ import type { Platform } from "../kinds.js";
 import { KEYS } from "../plan/metadata.js";
 import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
-import { imageCatalogs, type CatalogEntry } from "../release/catalog.js";
+import { clusterImageCatalogs, type CatalogOptions, type RegistryImage } from "../release/catalog.js";
 import { decideGate, decideUniqueTag } from "../release/decisions.js";
 import { lockFile, type Lock } from "../release/freshness.js";
 import { attachmentTag, Changes, LOCK_FILE, SBOM_FILE, sbomTag } from "./changes.js";
@@ -104,9 +104,14 @@ export class Publisher {
     return { results, sboms, files: {} };
   }
 
-  async promote(targets: readonly PlannedTarget[]): Promise<PublishOutcome> {
+  /**
+   * Promotes the tested digests. The catalogs are written from the images this call promoted
+   * (registry facts as the release repository now holds them); reading every image of the
+   * release repository instead is the catalogs' own job.
+   */
+  async promote(targets: readonly PlannedTarget[], catalogOptions: CatalogOptions): Promise<PublishOutcome> {
     const files: Record<string, string> = {};
-    const catalog: CatalogEntry[] = [];
+    const catalog: RegistryImage[] = [];
     const results = await Promise.all(
       targets.map(async (t): Promise<TargetResult> => {
         const start = Date.now();
@@ -124,11 +129,11 @@ export class Publisher {
         }
       }),
     );
-    for (const [name, yaml] of imageCatalogs(catalog)) files[`catalogs/${name}.yaml`] = yaml;
+    for (const [name, yaml] of clusterImageCatalogs(catalog, catalogOptions).files) files[`catalogs/${name}`] = yaml;
     return { results, sboms: new Map(), files };
   }
 
-  private async promoteOne(t: PlannedTarget, notes: Record<string, string>, change: string): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: CatalogEntry }> {
+  private async promoteOne(t: PlannedTarget, notes: Record<string, string>, change: string): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: RegistryImage }> {
     const refs = targetRefs(t);
     const testing = refs.testing;
     const digest = await this.registry.digest(testing);
@@ -167,11 +172,8 @@ export class Publisher {
       await this.registry.tag(`${t.repository.release}@${digest}`, alias);
       published.push(`${t.repository.release}:${alias}`);
     }
-    const pg = t.postgres[0];
-    const entry =
-      t.kind === "operand" && t.flavour && t.distro && pg && aliasRef
-        ? { flavour: t.flavour, distro: t.distro, major: pg.major, preview: pg.preview, image: `${aliasRef}@${digest}` }
-        : undefined;
+    const entry: RegistryImage | undefined =
+      t.kind === "operand" ? { repository: t.repository.release, digest, tags: [t.tags.release, ...t.tags.aliases], labels: labels ?? t.annotations } : undefined;
     return { result: { status: "passed", digest, checks, published, gate: gate.reason, ...(signed ? { signed } : {}) }, ...(entry ? { entry } : {}) };
   }
 

@@ -3,7 +3,7 @@
 import { known, type Problem } from "./problems.js";
 import { SAFETY_RULES } from "./safety.js";
 import { DEBIAN_RELEASES, majorsOffered, suiteFor } from "./sources.js";
-import { FLAVOUR_BELOW, fromRule, KINDS, platformsOf, type Platform } from "../kinds.js";
+import { fromRule, KINDS, platformsOf, type Platform } from "../kinds.js";
 import type { ImageConfig, Matrix } from "./schema.js";
 
 type Rule = (m: Matrix) => Problem[];
@@ -13,7 +13,7 @@ export function checkRules(m: Matrix): Problem[] {
 }
 
 /** Template placeholders a tag may use; see plan/tags.ts. */
-export const TAG_PLACEHOLDERS = ["major", "version", "versions", "timestamp", "revision", "flavour", "distro", "image"] as const;
+export const TAG_PLACEHOLDERS = ["major", "version", "versions", "timestamp", "revision", "shortrevision", "flavour", "distro", "image"] as const;
 
 const uniqueIds: Rule = (m) => [
   ...duplicates(m.images.map((i) => i.id)).map((i) => ({ path: ["images", i, "id"], message: `duplicate image id "${m.images[i]!.id}"` })),
@@ -103,8 +103,7 @@ const kindShape: Rule = (m) =>
       ...needs.filter((k) => img[k] === undefined).map((k) => ({ path: at(k), message: `required for kind ${img.kind}` })),
       ...forbids.filter((k) => img[k] !== undefined).map((k) => ({ path: at(k), message: `not used by kind ${img.kind}; remove it` })),
     ];
-    // An operand's from depends on its flavour: fromCompatible says which.
-    if (img.kind !== "operand" && img.from === undefined && fromRule(img) === "required") problems.push({ path: at("from"), message: fromRequired(m, img) });
+    if (img.from === undefined && fromRule(img) === "required") problems.push({ path: at("from"), message: fromRequired(m, img) });
     if (!KINDS[img.kind].from && img.from !== undefined) problems.push({ path: at("from"), message: `not used by kind ${img.kind}; remove it` });
     return problems;
   });
@@ -118,26 +117,15 @@ function fromRequired(m: Matrix, img: ImageConfig): string {
     : `required for kind ${img.kind}: it is built on an image of kind ${kinds.join(" or ")}; add one and name it here`;
 }
 
-// A test image stands on an image with PostgreSQL; an operand flavour on the flavour below it.
+// A test image stands on an image with PostgreSQL; an operand flavour on another operand image,
+// whichever the matrix names (flavours and their order are the matrix's words).
 const fromCompatible: Rule = (m) =>
   m.images.flatMap((img, i) => {
     const spec = KINDS[img.kind].from;
     const parent = m.images.find((p) => p.id === img.from);
-    if (!spec) return []; // kindShape refuses the key
-    if (!parent || img.from === undefined) {
-      return img.kind === "operand" && img.flavour && fromRule(img) === "required"
-        ? [{ path: ["images", i, "from"], message: `flavour "${img.flavour}" must be built from a "${FLAVOUR_BELOW[img.flavour]}" image` }]
-        : [];
-    }
+    if (!spec || !parent) return []; // kindShape refuses the key, imageReferences an unknown id
     if (!spec.kinds.includes(parent.kind)) {
       return [{ path: ["images", i, "from"], message: `a ${img.kind} image cannot be built from "${parent.id}" (a ${parent.kind}); expected ${spec.kinds.join(" or ")}` }];
-    }
-    if (img.kind === "operand" && img.flavour && parent.flavour !== FLAVOUR_BELOW[img.flavour]) {
-      const below = FLAVOUR_BELOW[img.flavour];
-      const message = below
-        ? `flavour "${img.flavour}" builds on a "${below}" image, found "${parent.id}" (${parent.flavour ?? "no flavour"})`
-        : `flavour "${img.flavour}" is built from a base image, not from "${parent.id}"; remove from`;
-      return [{ path: ["images", i, "from"], message }];
     }
     return [];
   });
@@ -180,13 +168,35 @@ const tagTemplates: Rule = (m) =>
     if (img.tags?.testing) templates.push([["tags", "testing"], img.tags.testing]);
     if (img.tags?.release) templates.push([["tags", "release"], img.tags.release]);
     img.tags?.aliases?.forEach((a, j) => templates.push([["tags", "aliases", j], a]));
-    return templates.flatMap(([path, t]) => {
-      const unknownNames = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TAG_PLACEHOLDERS as readonly string[]).includes(n));
-      return unknownNames.map((n) => ({ path: ["images", i, ...path], message: `unknown placeholder {${n}}; ${known(TAG_PLACEHOLDERS)}` }));
-    });
+    const distros = m.distros.map((d) => d.name);
+    const problems: Problem[] = [];
+    for (const [distro, aliases] of Object.entries(img.tags?.distroAliases ?? {})) {
+      if (!distros.includes(distro)) problems.push({ path: ["images", i, "tags", "distroAliases", distro], message: `unknown distro "${distro}"; ${known(distros)}` });
+      aliases.forEach((a, j) => templates.push([["tags", "distroAliases", distro, j], a]));
+    }
+    return [
+      ...problems,
+      ...templates.flatMap(([path, t]) => {
+        const unknownNames = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TAG_PLACEHOLDERS as readonly string[]).includes(n));
+        return unknownNames.map((n) => ({ path: ["images", i, ...path], message: `unknown placeholder {${n}}; ${known(TAG_PLACEHOLDERS)}` }));
+      }),
+    ];
   });
 
-const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, ...SAFETY_RULES];
+/** Placeholders the title and description templates may use; see plan/metadata.ts. */
+export const TEXT_PLACEHOLDERS = ["version", "major", "flavour", "distro", "image"] as const;
+
+const textTemplates: Rule = (m) =>
+  m.images.flatMap((img, i) =>
+    (["title", "description"] as const).flatMap((key) => {
+      const text = img[key];
+      if (text === undefined) return [];
+      const unknownNames = [...text.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]!).filter((n) => !(TEXT_PLACEHOLDERS as readonly string[]).includes(n));
+      return unknownNames.map((n) => ({ path: ["images", i, key], message: `unknown placeholder {${n}}; ${known(TEXT_PLACEHOLDERS)}` }));
+    }),
+  );
+
+const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, textTemplates, ...SAFETY_RULES];
 
 function duplicates<T>(values: T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));

@@ -60,6 +60,7 @@ export function repositoryProblem(repository: string): string | undefined {
 const freeText: Rule = (m) => {
   const texts: [(string | number)[], string | undefined][] = [
     ...m.images.map((img, i): [(string | number)[], string | undefined] => [["images", i, "description"], img.description]),
+    ...m.images.map((img, i): [(string | number)[], string | undefined] => [["images", i, "title"], img.title]),
     ...(["vendor", "authors", "licenses"] as const).map((k): [(string | number)[], string | undefined] => [["metadata", k], m.metadata[k]]),
   ];
   return texts.flatMap(([path, text]) => {
@@ -117,6 +118,12 @@ const noRepeats: Rule = (m) => {
       ...repeats(["images", i, "pairs"], img.pairs, (v) => `pair ${JSON.stringify(v)}`),
       ...repeats(["images", i, "extensions"], img.extensions, (v) => `extension "${String(v)}"`),
       ...repeats(["images", i, "tags", "aliases"], img.tags?.aliases, (v) => `alias "${String(v)}"`),
+      ...Object.entries(img.tags?.distroAliases ?? {}).flatMap(([distro, aliases]) => [
+        ...repeats(["images", i, "tags", "distroAliases", distro], aliases, (v) => `alias "${String(v)}"`),
+        ...aliases.flatMap((a, j) =>
+          (img.tags?.aliases ?? []).includes(a) ? [{ path: ["images", i, "tags", "distroAliases", distro, j], message: `alias "${a}" is already in tags.aliases, which every distro gets; remove it here` }] : [],
+        ),
+      ]),
       ...repeats(["images", i, "extension", "versions"], img.extension?.versions.map((v) => v.version), (v) => `version "${String(v)}"`),
     ]),
   ];
@@ -127,7 +134,7 @@ const previewsDeclared: Rule = (m) =>
   m.postgres.flatMap((p, i) => {
     const isPreview = parsePgVersion(p.version)?.stage !== undefined;
     if (isPreview && !p.preview) {
-      return [{ path: ["postgres", i, "version"], message: `"${p.version}" is a preview; add preview: true, since previews get no rolling aliases and no extensions` }];
+      return [{ path: ["postgres", i, "version"], message: `"${p.version}" is a preview; add preview: true, since previews get no extensions and no rolling aliases unless an image's tags.previewAliases asks for them` }];
     }
     if (!isPreview && p.preview) {
       return [{ path: ["postgres", i, "preview"], message: `"${p.version}" is a final release; remove preview: true, or give the preview's version (such as ${p.major}~beta1)` }];
@@ -135,16 +142,47 @@ const previewsDeclared: Rule = (m) =>
     return [];
   });
 
-/** Why a testing and a release prefix may not be used together, or undefined. */
-export function registriesProblem(registry: Matrix["registry"]): string | undefined {
-  return registry.testing === registry.release
-    ? `testing and release are both "${registry.release}": unique testing tags would land in the release repositories before any test; give testing its own prefix, such as ${registry.release}/testing`
-    : undefined;
+/** An image's testing and release repositories, from its repository name (default: its id). */
+export function imageRepositories(registry: Matrix["registry"], name: string): { testing: string; release: string } {
+  return { testing: `${registry.testing}/${registry.testingRepository.replaceAll("{repository}", name)}`, release: `${registry.release}/${name}` };
 }
 
+/**
+ * Why these registry settings may not be used together, or undefined: no testing repository may
+ * be a release repository (of the same image or another), or unreleased tags would land where
+ * users pull from before any test, and a dev tag could collide with a release tag.
+ */
+export function registriesProblem(m: Pick<Matrix, "registry" | "images">): string | undefined {
+  const { registry } = m;
+  if (registry.testing === registry.release && registry.testingRepository === "{repository}") {
+    return `testing and release are both "${registry.release}": unique testing tags would land in the release repositories before any test; give testing its own prefix, such as ${registry.release}/testing, or set registry.testingRepository, such as {repository}-testing`;
+  }
+  const names = [...new Set(m.images.map((img) => img.repository ?? img.id))].sort();
+  const releases = new Set(names.map((n) => imageRepositories(registry, n).release));
+  const clash = names.map((n) => imageRepositories(registry, n).testing).find((t) => releases.has(t));
+  return clash === undefined
+    ? undefined
+    : `testing repository "${clash}" is also a release repository: unique testing tags would land where users pull from before any test; give testing its own prefix or change registry.testingRepository`;
+}
+
+// The name template must name the image's repository, or every image would share one.
+const testingRepositoryTemplate: Rule = (m) => {
+  const t = m.registry.testingRepository;
+  const others = [...t.matchAll(/\{([^}]*)\}/g)].map((x) => x[1]).filter((n) => n !== "repository");
+  if (!t.includes("{repository}") || others.length > 0) {
+    return [{ path: ["registry", "testingRepository"], message: `"${t}" must contain {repository} and no other placeholder, such as {repository}-testing` }];
+  }
+  // OCI repository path components: lower-case alphanumerics, single separators inside.
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(t.replaceAll("{repository}", "x"))) {
+    return [{ path: ["registry", "testingRepository"], message: `"${t}" does not make a valid repository name (lower-case letters and digits, with . _ - or / only between them)` }];
+  }
+  return [];
+};
+
 const separateRegistries: Rule = (m) => {
-  const problem = registriesProblem(m.registry);
-  return problem ? [{ path: ["registry", "testing"], message: problem }] : [];
+  const problem = registriesProblem(m);
+  const path = m.registry.testing === m.registry.release && m.registry.testingRepository !== "{repository}" ? ["registry", "testingRepository"] : ["registry", "testing"];
+  return problem ? [{ path, message: problem }] : [];
 };
 
 // Unique tags must differ between runs, as the defaults do (plan/tags.ts): dev tags carry the
@@ -157,10 +195,10 @@ const uniqueTagTemplates: Rule = (m) =>
       problems.push({ path: ["images", i, "tags", "testing"], message: `"${testing}" has no {timestamp}: every run would write the same testing tag, and retention could never expire it; add {timestamp}` });
     }
     const release = img.tags?.release;
-    if (release !== undefined && !release.includes("{timestamp}") && !release.includes("{revision}")) {
+    if (release !== undefined && !["{timestamp}", "{revision}", "{shortrevision}"].some((p) => release.includes(p))) {
       problems.push({ path: ["images", i, "tags", "release"], message: `"${release}" has neither {timestamp} nor {revision}: the next release would need the same unique tag for another digest; add one of them` });
     }
     return problems;
   });
 
-export const SAFETY_RULES: Rule[] = [freeText, packageNames, pathsAndUrls, noRepeats, previewsDeclared, separateRegistries, uniqueTagTemplates];
+export const SAFETY_RULES: Rule[] = [freeText, packageNames, pathsAndUrls, noRepeats, previewsDeclared, testingRepositoryTemplate, separateRegistries, uniqueTagTemplates];

@@ -6,11 +6,14 @@ import { IMAGE_KINDS, PLATFORMS } from "../kinds.js";
 export { IMAGE_KINDS, type ImageKind } from "../kinds.js";
 
 /**
- * Operand flavours. minimal: PostgreSQL only. standard: minimal + locales and the common
- * extensions. full: standard + PostGIS and the extensions users ask for most.
+ * An operand flavour is the matrix's own word for what an image carries (minimal, standard,
+ * system, custom…); which flavour stacks on which is the image's `from`. It becomes part of tags,
+ * catalog names and file names, so it keeps to a tag-safe grammar.
  */
-export const FLAVOURS = ["minimal", "standard", "full"] as const;
-export type Flavour = (typeof FLAVOURS)[number];
+export const flavourName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, "a flavour name: lower-case letters, digits, _ and -, a letter or digit first, at most 40 characters");
+export type Flavour = string;
 
 /** pgdg: apt.postgresql.org (+ its archive for old minors). distro: the release's own archive. */
 export const PACKAGE_SOURCES = ["pgdg", "distro"] as const;
@@ -82,6 +85,10 @@ const Tags = z.strictObject({
   release: z.string().optional(),
   /** Rolling aliases in the release repository, moved only after the gate. */
   aliases: z.array(z.string()).optional(),
+  /** More rolling aliases for the targets on one distro (legacy {version} and {major} on bullseye). */
+  distroAliases: z.record(name, z.array(z.string()).min(1)).optional(),
+  /** Preview majors (19~beta3) get the rolling aliases too; default: they get none. */
+  previewAliases: z.boolean().optional(),
 });
 
 const UpgradeVersion = z.strictObject({
@@ -107,13 +114,20 @@ const PythonTools = z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string().r
 export const ImageConfig = z.strictObject({
   id: name,
   kind: z.enum(IMAGE_KINDS),
-  flavour: z.enum(FLAVOURS).optional(),
+  /** operand: the flavour's name, the matrix's own word (minimal, standard, system). */
+  flavour: flavourName.optional(),
   enable: z.boolean().default(true),
   /** false: built and tested, never published. */
   push: z.boolean().default(true),
   /** Repository name under the registry prefixes; default: the id. */
   repository: name.optional(),
+  /**
+   * The OCI description, a template: {version} (as written, 19~beta3), {major}, {flavour},
+   * {distro}, {image}; default: the kind's. "A {flavour} PostgreSQL {version} container image".
+   */
   description: z.string().optional(),
+  /** The OCI title, a template like description; default: "<id> <version> <distro>". */
+  title: z.string().optional(),
   /** Another image this one is built on; it is built first. */
   from: name.optional(),
   /** Narrow the distros' pairs to these majors / distros, or list the pairs outright. */
@@ -127,7 +141,10 @@ export const ImageConfig = z.strictObject({
   packages: z.record(z.string().regex(/^[a-z0-9.+-]+$/), z.union([aptVersion, z.literal("")])).optional(),
   /** Extensions deliberately left out for some targets, with the reason. */
   unavailable: z.array(Unavailable).optional(),
-  /** failtester: the hash-pinned requirements file, relative to matrix.yaml. */
+  /**
+   * failtester, operand: a hash-pinned pip requirements file, relative to matrix.yaml. An operand
+   * installs it into the system Python (the Barman Cloud tools of a `system` flavour).
+   */
   requirements: z.string().optional(),
   /** stylechecker: pinned Python tools, name → exact version. */
   python: PythonTools.optional(),
@@ -148,6 +165,14 @@ const Registry = z.strictObject({
   release: repositoryPrefix,
   /** Repository prefix for unreleased images. */
   testing: repositoryPrefix,
+  /**
+   * The name of an image's testing repository under `testing`, from its release repository's
+   * name: "{repository}" (default) or "{repository}-testing" (postgresql-testing).
+   */
+  testingRepository: z
+    .string()
+    .regex(/^[a-z0-9._{}-]+(\/[a-z0-9._{}-]+)*$/, "a repository name with {repository} in it, such as {repository}-testing")
+    .default("{repository}"),
 });
 
 const Tools = z.strictObject({
@@ -180,6 +205,11 @@ export const Matrix = z.strictObject({
       documentation: z.url().optional(),
       authors: z.string().optional(),
       licenses: z.string().default("PostgreSQL"),
+      /** images.cnpg.io/publisher on the catalogs; default: the host of url. */
+      publisher: z
+        .string()
+        .regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, "a Kubernetes label value: letters, digits, . _ -, at most 63 characters, a letter or digit at both ends")
+        .optional(),
     }),
   images: z.array(ImageConfig).min(1),
 });

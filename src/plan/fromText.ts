@@ -23,7 +23,7 @@ export function planFromText(text: string, file: string, opts: PlanOptions): { m
   if (overrideProblems.length > 0) throw new MatrixError(file, overrideProblems);
   const matrix = withRegistry(parsed.matrix, opts.registry);
   // The overrides may make the two prefixes one, which matrix.yaml's own rules could not see.
-  const same = opts.registry?.release !== undefined || opts.registry?.testing !== undefined ? registriesProblem(matrix.registry) : undefined;
+  const same = opts.registry?.release !== undefined || opts.registry?.testing !== undefined ? registriesProblem(matrix) : undefined;
   if (same) throw new MatrixError(file, [{ path: [INPUT, opts.registry?.testing !== undefined ? "testing-registry" : "registry"], message: same }]);
   const result = makePlan(matrix, opts.inputs, opts.filters, opts.files);
   if (!result.ok) {

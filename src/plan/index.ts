@@ -4,6 +4,7 @@ import type { Matrix } from "../matrix/schema.js";
 import { inputKey } from "../recipes/key.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import { buildOrder, filterProblems, selectTargets } from "./graph.js";
+import { groupTargets } from "./groups.js";
 import { annotations } from "./metadata.js";
 import { tagProblem, timestampProblem } from "./tags.js";
 import { expandTargets } from "./targets.js";
@@ -15,7 +16,7 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
   const inputProblems = checkInputs(inputs);
   if (inputProblems.length > 0) return { ok: false, problems: inputProblems };
   const { targets, skipped, problems } = expandTargets(m, inputs);
-  problems.push(...tagProblems(m, targets));
+  problems.push(...tagProblems(m, targets), ...textProblems(m, targets));
   if (problems.length > 0) return { ok: false, problems };
 
   const ordered = buildOrder(targets);
@@ -36,17 +37,30 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
       selected: picked.has(t.id),
       annotations: annotations(m, t, keys.get(t.id)!, inputs),
     }));
-  return { ok: true, plan: { inputs, targets: planned, skipped } };
+  const { groups, problems: groupProblems } = groupTargets(planned, ordered);
+  if (groupProblems.length > 0) return { ok: false, problems: groupProblems };
+  return { ok: true, plan: { inputs, targets: planned, groups, skipped } };
 }
 
 function checkInputs(inputs: RunInputs): Problem[] {
   const problems: Problem[] = [];
   const ts = timestampProblem(inputs.timestamp);
   if (ts) problems.push({ path: [INPUT, "timestamp"], message: ts });
-  if (!/^[0-9A-Za-z._-]{1,40}$/.test(inputs.revision)) {
-    problems.push({ path: [INPUT, "revision"], message: `revision "${inputs.revision}" must be 1–40 of [0-9A-Za-z._-]` });
+  if (!/^[0-9A-Za-z._-]{1,64}$/.test(inputs.revision)) {
+    problems.push({ path: [INPUT, "revision"], message: `revision "${inputs.revision}" must be 1–64 of [0-9A-Za-z._-] (a full commit SHA fits)` });
   }
   return problems;
+}
+
+// A title or description placeholder the target has no value for ({flavour} on a test image).
+function textProblems(m: Matrix, targets: ReturnType<typeof expandTargets>["targets"]): Problem[] {
+  const imageIndex = new Map(m.images.map((img, i) => [img.id, i]));
+  return targets.flatMap((t) =>
+    (["title", "description"] as const).flatMap((key) => {
+      const left = /\{(\w+)\}/.exec(t[key]);
+      return left ? [{ path: ["images", imageIndex.get(t.image)!, key], message: `${t.id}: {${left[1]}} has no value for this target` }] : [];
+    }),
+  );
 }
 
 // Each tag must be valid, and no two targets may write the same reference.

@@ -2,7 +2,7 @@
 import type { Matrix } from "../matrix/schema.js";
 import { byKey } from "./order.js";
 import { rfc3339 } from "./tags.js";
-import type { RunInputs, Target } from "./types.js";
+import type { PgVersion, RunInputs, Target } from "./types.js";
 
 /** The project's own annotation keys. */
 export const KEYS = {
@@ -20,6 +20,22 @@ export const KEYS = {
   kind: "io.pg-images.kind",
 } as const;
 
+/**
+ * A title or description template filled in for a target: {version} as written in matrix.yaml
+ * (17.9, 19~beta3; tags drop the "~", text keeps it), {major}, {flavour}, {distro}, {image}.
+ * Placeholders the target has no value for are left as written, for the plan to refuse.
+ */
+export function renderText(template: string, v: { image: string; postgres: readonly PgVersion[]; distro?: string | undefined; flavour?: string | undefined }): string {
+  const one = v.postgres.length === 1 ? v.postgres[0] : undefined;
+  const values: Record<string, string | undefined> = { image: v.image, version: one?.version, major: one ? String(one.major) : undefined, flavour: v.flavour, distro: v.distro };
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+/** The title when the image gives none: "<id> <version(s)> <distro>". */
+export function defaultTitle(image: string, postgres: readonly PgVersion[], distro: string | undefined): string {
+  return [image, postgres.map((p) => p.version).join(" "), distro].filter(Boolean).join(" ");
+}
+
 export function annotations(m: Matrix, t: Target, inputKey: string, inputs: RunInputs): Record<string, string> {
   const [baseName, baseDigest] = t.base.split("@") as [string, string];
   const versions = t.postgres.map((p) => p.version).join(" ");
@@ -33,7 +49,7 @@ export function annotations(m: Matrix, t: Target, inputKey: string, inputs: RunI
     ["org.opencontainers.image.authors", m.metadata.authors],
     ["org.opencontainers.image.vendor", m.metadata.vendor],
     ["org.opencontainers.image.licenses", m.metadata.licenses],
-    ["org.opencontainers.image.title", [t.image, versions, t.distro].filter(Boolean).join(" ")],
+    ["org.opencontainers.image.title", t.title],
     ["org.opencontainers.image.description", t.description],
     ["org.opencontainers.image.base.name", baseName],
     ["org.opencontainers.image.base.digest", baseDigest],

@@ -6,6 +6,10 @@ export interface TagTemplates {
   testing: string;
   release: string;
   aliases: string[];
+  /** More aliases for the targets on a distro, after `aliases`. */
+  distroAliases?: Record<string, string[]> | undefined;
+  /** Whether a preview major gets the aliases too. */
+  previewAliases?: boolean | undefined;
 }
 
 export interface TagValues {
@@ -17,14 +21,24 @@ export interface TagValues {
   revision: string;
 }
 
-/** Render every template; a preview major gets no rolling aliases. */
+/**
+ * Render every template: the aliases, then the target's distro's extra aliases. A preview major
+ * gets none unless the templates ask for them (previewAliases).
+ */
 export function renderTags(t: TagTemplates, v: TagValues, preview: boolean): Tags {
   const render = (template: string) => renderTag(template, v);
-  return { testing: render(t.testing), release: render(t.release), aliases: preview ? [] : t.aliases.map(render) };
+  const aliases = preview && !t.previewAliases ? [] : [...t.aliases, ...((v.distro !== undefined && t.distroAliases?.[v.distro]) || [])];
+  return { testing: render(t.testing), release: render(t.release), aliases: aliases.map(render) };
 }
 
-// "~" (Debian's pre-release marker) is not allowed in a tag: 19~beta1 → 19-beta1.
-const tagVersion = (p: PgVersion) => p.version.replace("~", "-");
+// "~" (Debian's pre-release marker) is not allowed in a tag, and CloudNativePG and the-process
+// both drop it: 19~beta1 → 19beta1.
+export const tagVersion = (p: Pick<PgVersion, "version">) => p.version.replace("~", "");
+
+/** A full commit SHA (SHA-1 or SHA-256) shortened to git's 7 characters; any other revision as given. */
+export function shortRevision(revision: string): string {
+  return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(revision) ? revision.slice(0, 7) : revision;
+}
 
 export function renderTag(template: string, v: TagValues): string {
   const values = placeholderValues(v);
@@ -42,6 +56,7 @@ export function placeholderValues(v: TagValues): Record<string, string | undefin
     flavour: v.flavour,
     timestamp: v.timestamp,
     revision: v.revision,
+    shortrevision: shortRevision(v.revision),
   };
 }
 

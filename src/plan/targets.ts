@@ -1,7 +1,9 @@
 // Matrix → targets: one per image × PostgreSQL version × distro where the kind applies.
 import { KINDS, platformsOf, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
+import { imageRepositories } from "../matrix/safety.js";
 import type { ImageConfig, Matrix } from "../matrix/schema.js";
+import { defaultTitle, renderText } from "./metadata.js";
 import { byKey } from "./order.js";
 import { comparePgVersions } from "./pgversion.js";
 import { renderTags } from "./tags.js";
@@ -21,6 +23,8 @@ export interface Expansion {
 export function expandTargets(m: Matrix, inputs: RunInputs): Expansion {
   const out: Expansion = { targets: [], skipped: [], problems: [] };
   const byId = new Map<string, Target>();
+  // Target ids deliberately not built, so an image built on one is skipped with it.
+  const notBuilt = new Set<string>();
   // Parents first, so a child finds its parent's target (the rules already refused cycles).
   for (const i of imageOrder(m)) {
     const img = m.images[i]!;
@@ -28,7 +32,7 @@ export function expandTargets(m: Matrix, inputs: RunInputs): Expansion {
       out.skipped.push({ image: img.id, reason: "enable: false" });
       continue;
     }
-    for (const shape of shapesOf(m, img, i, out)) {
+    for (const shape of shapesOf(m, img, i, out, notBuilt)) {
       const target = makeTarget(m, img, i, shape, inputs, byId, out);
       if (target) {
         byId.set(target.id, target);
@@ -44,8 +48,9 @@ interface Shape {
   distro?: string;
 }
 
-// The (versions, distro) combinations an image is built for.
-function shapesOf(m: Matrix, img: ImageConfig, i: number, out: Expansion): Shape[] {
+// The (versions, distro) combinations an image is built for. A combination its parent skips is
+// skipped too, with the parent's reason: a preview the parent leaves out is no error of the child.
+function shapesOf(m: Matrix, img: ImageConfig, i: number, out: Expansion, notBuilt: Set<string>): Shape[] {
   const version = (major: number) => m.postgres.find((p) => p.major === major)!;
   const distros = m.distros.filter((d) => !img.distros || img.distros.includes(d.name));
   const postgres = KINDS[img.kind].postgres;
@@ -65,8 +70,16 @@ function shapesOf(m: Matrix, img: ImageConfig, i: number, out: Expansion): Shape
   const pairs = img.pairs ?? distros.flatMap((d) => d.pg.filter((p) => !img.pg || img.pg.includes(p)).map((pg) => ({ pg, distro: d.name })));
   return pairs.flatMap(({ pg, distro }) => {
     const v = version(pg);
-    if (v.preview && (img.extensions?.length ?? 0) > 0) {
-      out.skipped.push({ image: img.id, pg, distro, reason: "preview majors get no extensions" });
+    const parent = img.from === undefined ? undefined : targetId(img.from, pg, distro);
+    const reason =
+      parent !== undefined && notBuilt.has(parent)
+        ? `${parent} is not built`
+        : v.preview && (img.extensions?.length ?? 0) > 0
+          ? "preview majors get no extensions"
+          : undefined;
+    if (reason) {
+      out.skipped.push({ image: img.id, pg, distro, reason });
+      notBuilt.add(targetId(img.id, pg, distro));
       return [];
     }
     return [{ postgres: [v], distro }];
@@ -104,14 +117,16 @@ function makeTarget(
   const repository = img.repository ?? img.id;
   const preview = shape.postgres.some((p) => p.preview);
   const templates = { ...KINDS[img.kind].tags, ...img.tags };
+  const text = { image: img.id, postgres: shape.postgres, distro: shape.distro, flavour: img.flavour };
   const common: TargetCommon = {
     id,
     image: img.id,
-    description: img.description ?? KINDS[img.kind].description,
+    title: img.title === undefined ? defaultTitle(img.id, shape.postgres, shape.distro) : renderText(img.title, text),
+    description: renderText(img.description ?? KINDS[img.kind].description, text),
     packageSource: m.packageSource,
     base,
     push: img.push,
-    repository: { testing: `${m.registry.testing}/${repository}`, release: `${m.registry.release}/${repository}` },
+    repository: imageRepositories(m.registry, repository),
     tags: renderTags(templates, { image: img.id, postgres: shape.postgres, distro: shape.distro, flavour: img.flavour, ...inputs }, preview),
     extensions: [...(parent?.extensions ?? []), ...extensions],
     excluded: [...(parent?.excluded ?? []), ...excluded],
@@ -139,7 +154,7 @@ function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, mi
   switch (img.kind) {
     case "operand":
       if (!need(single, "pg") || !need(img.flavour, "flavour")) return undefined;
-      return { kind: img.kind, ...single, flavour: img.flavour, ...(parent ? { from: parent.id } : {}) };
+      return { kind: img.kind, ...single, flavour: img.flavour, ...(parent ? { from: parent.id } : {}), ...(img.requirements ? { requirements: img.requirements } : {}) };
     case "extbuilder":
       return need(single, "pg") ? { kind: img.kind, ...single } : undefined;
     case "exttester":

@@ -1,5 +1,6 @@
 // The plan's vocabulary: what one build target is, independent of how it gets built.
 import type { Platform } from "../kinds.js";
+import type { Group } from "./groups.js";
 import type { Flavour, ImageKind, PackageSource } from "../matrix/schema.js";
 
 export interface PgVersion {
@@ -38,6 +39,8 @@ export interface TargetCommon {
   /** Stable id, made by targetId(): "standard-17-trixie". */
   id: string;
   image: string;
+  /** The OCI title and description, placeholders filled in. */
+  title: string;
   description: string;
   packageSource: PackageSource;
   /** Digest-pinned root image of the chain this target stands on. */
@@ -60,7 +63,7 @@ interface KindFields {
   distro: string;
   /** The target this one is built on. */
   from: string;
-  /** failtester: requirements file path relative to the matrix. */
+  /** failtester, operand: hash-pinned pip requirements file, path relative to the matrix. */
   requirements: string;
   /** stylechecker: Python tools and exact versions. */
   python: { name: string; version: string }[];
@@ -71,8 +74,8 @@ type Has<K extends keyof KindFields> = Pick<KindFields, K>;
 type May<K extends keyof KindFields> = Partial<Pick<KindFields, K>>;
 type Lacks<K extends keyof KindFields> = { [P in K]?: undefined };
 
-/** PostgreSQL server of one flavour; built on the flavour below it (`from`), minimal on the base. */
-export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from"> & Lacks<"requirements" | "python" | "extension"> & { kind: "operand"; postgres: [PgVersion] };
+/** PostgreSQL server of one flavour; built on the image its `from` names, or on the base. */
+export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from" | "requirements"> & Lacks<"python" | "extension"> & { kind: "operand"; postgres: [PgVersion] };
 export type ExtbuilderTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "extbuilder"; postgres: [PgVersion] };
 /** Built on its extbuilder (`from`). */
 export type ExttesterTarget = TargetCommon & Has<"distro" | "from"> & Lacks<"flavour" | "requirements" | "python" | "extension"> & { kind: "exttester"; postgres: [PgVersion] };
@@ -134,6 +137,8 @@ export interface Plan {
   inputs: RunInputs;
   /** Targets in build order: every target after the ones it depends on. */
   targets: PlannedTarget[];
+  /** One CI job each: a dependency chain and the filters that pick exactly it (plan/groups.ts). */
+  groups: Group[];
   /** Combinations the matrix deliberately does not build, with why. */
   skipped: Skipped[];
 }

@@ -1,8 +1,11 @@
-// Operand images: what people run. minimal is PostgreSQL alone; standard and full stack locales
-// and extensions on the flavour below. No entrypoint, user 26, no cluster in the image: an
-// operator (CloudNativePG and the like) owns the data directory and the process.
+// Operand images: what people run. An image without `from` installs PostgreSQL on the distro's
+// base (minimal); one with `from` stacks its packages, extensions and pip requirements on that
+// image (standard on minimal, system on standard: the flavours are the matrix's words). No
+// entrypoint, user 26, no cluster in the image: an operator (CloudNativePG and the like) owns the
+// data directory and the process.
 import type { OperandTarget } from "../plan/types.js";
 import { aptInstall, aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
+import { sha256 } from "./key.js";
 import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, SmokeCheck, Step } from "./types.js";
@@ -10,9 +13,14 @@ import type { Recipe, SmokeCheck, Step } from "./types.js";
 /** The user operand images run as, by UID (and GID): what operators expect (runAsUser: 26). */
 export const OPERAND_UID = 26;
 
+/** Where an operand's requirements file is copied to before pip installs it. */
+export const OPERAND_REQUIREMENTS = "/opt/pg-images/operand/requirements.txt";
+
 export function operandRecipe(target: OperandTarget, ctx: RecipeContext): Recipe {
   const [pg] = target.postgres;
-  const steps: Step[] = target.from ? layerSteps(target) : minimalSteps(target, ctx);
+  const requirements = pipRequirements(target, ctx);
+  const steps: Step[] = target.from ? layerSteps(target, requirements) : minimalSteps(target, ctx, requirements);
+  if (requirements) steps.push(...pipSteps(requirements));
   steps.push(
     { op: "env", name: "PATH", value: pgPath(pg.major) },
     { op: "entrypoint", args: [] },
@@ -24,28 +32,80 @@ export function operandRecipe(target: OperandTarget, ctx: RecipeContext): Recipe
     base: target.from ? { target: target.from } : { image: target.base },
     artifacts: [],
     steps,
-    smoke: operandSmoke(target),
+    smoke: [...operandSmoke(target), ...(requirements ? [pipSmoke(requirements)] : [])],
     config: { user: String(OPERAND_UID), entrypoint: [] },
   };
 }
 
-function minimalSteps(target: OperandTarget, ctx: RecipeContext): Step[] {
+function minimalSteps(target: OperandTarget, ctx: RecipeContext, requirements: Requirements | undefined): Step[] {
   const [pg] = target.postgres;
   return [
     aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
-    pgInstall([...pgPackages([pg]), ...extraPackages(target), ...extensionPackages(target.extensions)]),
+    pgInstall([...pgPackages([pg]), ...extraPackages(target, requirements), ...extensionPackages(target.extensions)]),
     { op: "run", script: moveToUid26() },
   ];
 }
 
 // A flavour on top of another: the parent is root-less (USER 26), so switch back for apt.
 // target.extensions holds the parent's too; apt leaves those, already at their pins, alone.
-function layerSteps(target: OperandTarget): Step[] {
-  const packages = [...extraPackages(target), ...extensionPackages(target.extensions)];
+function layerSteps(target: OperandTarget, requirements: Requirements | undefined): Step[] {
+  const packages = [...extraPackages(target, requirements), ...extensionPackages(target.extensions)];
   return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [aptInstall(packages, "parent")] : [])];
 }
 
-const extraPackages = (t: OperandTarget) => t.packages.map((p) => pinned(p.name, p.version || undefined));
+// pip comes with the requirements unless the matrix pins it among the packages.
+const extraPackages = (t: OperandTarget, requirements: Requirements | undefined) => [
+  ...(requirements && !t.packages.some((p) => p.name === PIP_PACKAGE) ? [PIP_PACKAGE] : []),
+  ...t.packages.map((p) => pinned(p.name, p.version || undefined)),
+];
+
+const PIP_PACKAGE = "python3-pip";
+
+interface Requirements {
+  /** Relative to matrix.yaml, as the build context holds it. */
+  path: string;
+  text: string;
+  /** Project names the file lists, for the smoke check. */
+  names: string[];
+}
+
+function pipRequirements(target: OperandTarget, ctx: RecipeContext): Requirements | undefined {
+  const path = target.requirements;
+  if (path === undefined) return undefined;
+  const text = ctx.files.get(path);
+  if (text === undefined) throw new Error(`${target.id}: requirements file "${path}" was not read`);
+  const names = text
+    .split("\n")
+    .map((line) => /^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line.trim())?.[1])
+    .filter((name): name is string => name !== undefined);
+  return { path, text, names: [...new Set(names)] };
+}
+
+/**
+ * The hash-pinned requirements, installed into the system Python (where the operator finds tools
+ * such as barman-cloud-backup on PATH). Debian marks that Python as externally managed (PEP 668);
+ * PIP_BREAK_SYSTEM_PACKAGES is set for this one command only, so the image keeps no such variable.
+ * The file is checked against the text the plan read, as the failtester's is.
+ */
+function pipSteps(r: Requirements): Step[] {
+  return [
+    { op: "copy", source: { context: r.path }, what: "file", to: OPERAND_REQUIREMENTS },
+    {
+      op: "run",
+      script: [
+        `echo "${sha256(r.text)}  ${OPERAND_REQUIREMENTS}" | sha256sum -c --quiet`,
+        `PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir --no-compile --require-hashes -r ${OPERAND_REQUIREMENTS}`,
+      ].join("\n"),
+    },
+  ];
+}
+
+function pipSmoke(r: Requirements): SmokeCheck {
+  return {
+    name: `pip installed ${r.names.join(", ") || "the requirements"}`,
+    script: r.names.map((n) => `python3 -m pip show ${n} >/dev/null 2>&1 || { echo "pip package ${n} is not installed"; exit 1; }`).join("\n") || "python3 -m pip --version",
+  };
+}
 const extensionPackages = (e: OperandTarget["extensions"]) => e.map((x) => pinned(x.package, x.version));
 
 /**

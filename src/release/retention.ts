@@ -5,8 +5,8 @@
 // target's, while {version}, {versions} and {revision} match any value they can take, so the dev
 // tags of 17.8 still expire once the matrix pins 17.9.
 
-// A PostgreSQL version as tags write it ("~" becomes "-"): 17.9, 19-beta1.
-const VERSION_TAIL = "(?:\\.\\d+|-(?:alpha|beta|rc)\\d+)";
+// A PostgreSQL version as tags write it ("~" dropped): 17.9, 19beta1.
+const VERSION_TAIL = "(?:\\.\\d+|(?:alpha|beta|rc)\\d+)";
 const ANY_VERSION = `\\d+${VERSION_TAIL}`;
 
 /** A regex matching every tag the template makes for this target's image, major and distro, capturing the timestamp. */
@@ -30,7 +30,8 @@ export function templatePattern(template: string, values: Record<string, string 
       case "versions":
         return `${ANY_VERSION}(?:-${ANY_VERSION})*`;
       case "revision":
-        return "[0-9A-Za-z._-]{1,40}";
+      case "shortrevision":
+        return "[0-9A-Za-z._-]{1,64}";
       default:
         return escape(values[name] ?? "");
     }

@@ -1,5 +1,5 @@
 // The CI examples call the module's own functions: the GitHub workflow, the GitLab parent
-// pipeline and the child pipeline scripts/ci/gitlab-pipeline.mjs generates from a plan.
+// pipeline and the child pipeline scripts/ci/gitlab-pipeline.mjs formats from a plan's groups.
 // The plan fixture is `npx pg-images plan --format json --matrix test/fixtures/matrices/valid.yaml
 // --timestamp 202601020304 --revision abc1234`.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -171,6 +171,11 @@ describe("one timestamp per run", () => {
     expect(plan.env).toEqual({ TIMESTAMP: "${{ steps.run.outputs.timestamp }}", REVISION: "${{ steps.run.outputs.revision }}" });
   });
 
+  it("GitHub and GitLab pass the full commit SHA as the revision (the annotation's value)", () => {
+    expect(steps("plan").find((s) => s.id === "run")!.run).toContain('echo "revision=$GITHUB_SHA" >> "$GITHUB_OUTPUT"');
+    expect(gitlab.plan.script).toContain('REVISION="$CI_COMMIT_SHA"');
+  });
+
   it.each(["images", "release"])("GitHub %s gets the plan job's values", (job) => {
     expect(github.jobs[job].needs).toContain("plan");
     expect(github.jobs[job].env).toMatchObject({ TIMESTAMP: "${{ needs.plan.outputs.timestamp }}", REVISION: "${{ needs.plan.outputs.revision }}" });
@@ -193,17 +198,34 @@ describe("one timestamp per run", () => {
 });
 
 describe("fan-out by dependency chain", () => {
-  it("GitHub's jq groups the plan by the root of each chain", () => {
-    const program = steps("plan").find((s) => s.id === "fanout")!.env!.FANOUT_JQ!;
-    const matrix = JSON.parse(execFileSync("jq", ["-c", program, PLAN], { encoding: "utf8" }));
-    expect(matrix.include.map((g: { group: string }) => g.group)).toEqual(GROUPS);
-    expect(matrix.include[4]).toEqual({
+  const plan = JSON.parse(read(PLAN));
+
+  it("the plan gives the groups: one chain each, with the filters that pick exactly it", () => {
+    expect(plan.groups.map((g: { group: string }) => g.group)).toEqual(GROUPS);
+    expect(plan.groups[4]).toEqual({
       group: "minimal-17-trixie",
-      targets: "minimal-17-trixie standard-17-trixie",
-      filters: "--image minimal --image standard --pg 17 --distro trixie",
+      targets: ["minimal-17-trixie", "standard-17-trixie"],
+      filters: { image: ["minimal", "standard"], pg: [17], distro: ["trixie"] },
+      args: "--image minimal --image standard --pg 17 --distro trixie",
     });
+  });
+
+  it("GitHub's job matrix is the plan's groups as they are", () => {
+    const run = steps("plan").find((s) => s.id === "fanout")!.run!;
+    const matrixLine = run.split("\n").find((l) => l.startsWith('echo "matrix='))!;
+    const program = /jq -c '([^']*)' plan\.json/.exec(matrixLine)![1]!;
+    expect(JSON.parse(execFileSync("jq", ["-c", program, PLAN], { encoding: "utf8" }))).toEqual({ include: plan.groups });
     expect(github.jobs.images.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.plan.outputs.matrix) }}" });
     expect(github.jobs.release.strategy).toEqual(github.jobs.images.strategy);
+    for (const job of ["images", "release"]) expect(github.jobs[job].env.FILTERS).toBe("${{ matrix.args }}");
+  });
+
+  // Grouping is plan logic: neither CI file re-derives it from the targets.
+  it.each([
+    ["GitHub's workflow", () => JSON.stringify(github)],
+    ["GitLab's generator", () => read("scripts/ci/gitlab-pipeline.mjs")],
+  ])("%s reads no dependsOn and groups nothing itself", (_, text) => {
+    expect(text()).not.toMatch(/dependsOn|group_by|\.targets\b.*\.postgres/);
   });
 
   it.each([
@@ -217,31 +239,24 @@ describe("fan-out by dependency chain", () => {
     expect(jobs(child).filter((j) => j.startsWith("images:")).map((j) => j.slice("images:".length))).toEqual(GROUPS);
   });
 
+  it("GitLab calls each group's job with the plan's filters", () => {
+    const child = childPipeline(MR);
+    expect(child["images:minimal-17-trixie"].script[0]).toContain("build-all --image minimal --image standard --pg 17 --distro trixie check export");
+  });
+
   it("GitLab's parent runs the generated file as a child pipeline", () => {
     expect(gitlab.plan.script).toContain("node scripts/ci/gitlab-pipeline.mjs plan.json > images.gitlab-ci.yml");
     expect(gitlab.images.trigger).toEqual({ include: [{ artifact: "images.gitlab-ci.yml", job: "plan" }], strategy: "depend" });
   });
 
-  type Mutate = (t: { id: string; image: string; dependsOn: string[] }[]) => void;
-  it.each<[string, Mutate, RegExp]>([
-    [
-      "a target that builds on two chains",
-      (ts) => ts.find((t) => t.id === "standard-17-trixie")!.dependsOn.push("minimal-17-bookworm"),
-      /standard-17-trixie builds on more than one chain: minimal-17-bookworm, minimal-17-trixie/,
-    ],
-    [
-      "filters that pick another group's targets",
-      (ts) => void (ts.find((t) => t.id === "pgupgradetester-trixie")!.image = "minimal"),
-      /the filters of group minimal-16-trixie also pick pgupgradetester-trixie/,
-    ],
-  ])("GitHub and GitLab both refuse %s", (_, mutate, message) => {
-    const plan = JSON.parse(read(PLAN));
-    mutate(plan.targets);
+  it("GitHub and GitLab both follow the groups the plan gives, whatever they are", () => {
+    const changed = { ...plan, groups: [{ group: "only-one", targets: ["x"], filters: { image: ["x"], pg: [], distro: [] }, args: "--image x" }] };
     const path = join(mkdtempSync(join(tmpdir(), "pg-images-ci-")), "plan.json");
-    writeFileSync(path, JSON.stringify(plan));
-    expect(() => childPipeline(MAIN, path)).toThrow(message);
-    const program = steps("plan").find((s) => s.id === "fanout")!.env!.FANOUT_JQ!;
-    expect(() => execFileSync("jq", ["-c", program, path], { encoding: "utf8", stdio: "pipe" })).toThrow(message);
+    writeFileSync(path, JSON.stringify(changed));
+    expect(jobs(childPipeline(MR, path))).toEqual(["images:only-one"]);
+    const run = steps("plan").find((s) => s.id === "fanout")!.run!;
+    const program = /jq -c '([^']*)' plan\.json/.exec(run)![1]!;
+    expect(JSON.parse(execFileSync("jq", ["-c", program, path], { encoding: "utf8" })).include.map((g: { args: string }) => g.args)).toEqual(["--image x"]);
   });
 });
 

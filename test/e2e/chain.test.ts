@@ -90,7 +90,7 @@ describe("the chain on a real engine", () => {
       expect(t.published!.length).toBeGreaterThan(1);
       for (const ref of t.published!) expect(await manifestDigest(ref), `${ref} (${id})`).toBe(tested[id]);
     }
-    expect(readdirSync(join(work, "out/release/catalogs")).sort()).toEqual(["postgresql-minimal-bookworm.yaml", "postgresql-standard-bookworm.yaml"]);
+    expect(readdirSync(join(work, "out/release/catalogs")).sort()).toEqual(["catalog-minimal-bookworm.yaml", "catalog-standard-bookworm.yaml", "kustomization.yaml"]);
   });
 
   it("runs again unchanged: zero pushes, every target reported unchanged", async () => {

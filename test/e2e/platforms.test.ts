@@ -97,7 +97,7 @@ describe("one index for amd64 and arm64", () => {
   });
 
   it("the ClusterImageCatalog names the index digest and is signed as a blob", () => {
-    const catalog = join(work, "out/release/catalogs/postgresql-minimal-bookworm.yaml");
+    const catalog = join(work, "out/release/catalogs/catalog-minimal-bookworm.yaml");
     expect(readFileSync(catalog, "utf8")).toContain(`@${tested}`);
     const verifyBlob = ["verify-blob", "--key", "cosign.pub", "--insecure-ignore-tlog=true", "--new-bundle-format", "--trusted-root", "empty-root.json", "--bundle", `${catalog}.bundle`];
     const ok = cosign([...verifyBlob, catalog]);

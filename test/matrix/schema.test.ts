@@ -27,7 +27,7 @@ describe("matrix schema", () => {
   });
 
   it("reports every problem at once, not only the first", () => {
-    const r = parseMatrix(valid.replace("kind: extbuilder", "kind: nope").replace("flavour: minimal", "flavour: tiny"));
+    const r = parseMatrix(valid.replace("kind: extbuilder", "kind: nope").replace("flavour: minimal", "flavour: Tiny"));
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems.map((p) => formatPath(p.path))).toEqual(["images[0].flavour", "images[2].kind"]);
   });

@@ -10,7 +10,7 @@ describe("tags", () => {
     ["{major}-{flavour}-{distro}", values, "17-full-trixie"],
     ["{version}-dev{timestamp}", values, "17.9-dev202611231530"],
     ["{versions}-v{revision}", { ...values, postgres: [pg("16.13"), pg("17.9")] }, "16.13-17.9-vabc1234"],
-    ["{version}", { ...values, postgres: [pg("19~beta1")] }, "19-beta1"],
+    ["{version}", { ...values, postgres: [pg("19~beta1")] }, "19beta1"],
     ["{major}", { ...values, postgres: [pg("16.13"), pg("17.9")] }, "{major}"],
   ])("%s → %s", (template, v, tag) => expect(renderTag(template, v)).toBe(tag));
 

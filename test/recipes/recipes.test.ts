@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { recipeFor } from "../../src/recipes/index.js";
+import { renderStep } from "../../src/render/dockerfile.js";
 import type { Recipe, Step } from "../../src/recipes/types.js";
 import { ctx, plan, target, targetOf } from "./helpers.js";
 
@@ -55,6 +56,46 @@ describe("operand images", () => {
     if (creates.length === 0) return expect(check).toBeUndefined();
     for (const c of creates) expect(check!.script).toContain(`CREATE EXTENSION ${c} CASCADE`);
     expect(check!.script).toContain("shared_preload_libraries=pgaudit,pg_failover_slots,pg_cron");
+  });
+});
+
+describe("an operand flavour with pip requirements (a system flavour: Barman Cloud)", () => {
+  const REQ = "images/system/requirements.txt";
+  const text = "# pip-compile --generate-hashes\nbarman[cloud]==3.14.0 \\\n    --hash=sha256:" + "a".repeat(64) + "\nboto3==1.35.0 --hash=sha256:" + "b".repeat(64) + "\n";
+  const withFile = { ...ctx, files: new Map([...ctx.files, [REQ, text]]) };
+  const system = { ...targetOf("standard-17-trixie", "operand"), id: "system-17-trixie", flavour: "system", requirements: REQ };
+
+  it("installs pip with apt, then the hash-pinned file into the system Python, before USER 26", () => {
+    const r = recipeFor(system, withFile);
+    expect(installed(r)).toContain("python3-pip");
+    const copy = r.steps.findIndex((s) => s.op === "copy");
+    expect(r.steps[copy]).toEqual({ op: "copy", source: { context: REQ }, what: "file", to: "/opt/pg-images/operand/requirements.txt" });
+    const pip = r.steps[copy + 1]!;
+    expect(pip.op === "run" && pip.script.split("\n")).toEqual([
+      expect.stringMatching(/^echo "[0-9a-f]{64}  \/opt\/pg-images\/operand\/requirements.txt" \| sha256sum -c --quiet$/),
+      "PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir --no-compile --require-hashes -r /opt/pg-images/operand/requirements.txt",
+    ]);
+    expect(r.steps.slice(-1)).toEqual([{ op: "user", user: "26" }]);
+    // No ENV: the variable lives for the pip command only.
+    expect(r.steps.filter((s) => s.op === "env").map((s) => s.op === "env" && s.name)).toEqual(["PATH"]);
+    expect(r.smoke.find((c) => c.name === "pip installed barman, boto3")!.script).toContain("python3 -m pip show barman >/dev/null 2>&1 ||");
+  });
+
+  it("renders the same steps as Dockerfile instructions", () => {
+    const lines = recipeFor(system, withFile).steps.map(renderStep);
+    expect(lines).toContain("COPY images/system/requirements.txt /opt/pg-images/operand/requirements.txt");
+    expect(lines.find((l) => l.includes("pip install"))).toContain("PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install");
+  });
+
+  it("leaves pip to the matrix's pin when it lists python3-pip among the packages", () => {
+    const pinnedPip = { ...system, packages: [{ name: "python3-pip", version: "25.1.1+dfsg-1" }] };
+    expect(installed(recipeFor(pinnedPip, withFile)).filter((p) => p.startsWith("python3-pip"))).toEqual(["python3-pip=25.1.1+dfsg-1"]);
+  });
+
+  it("adds nothing to a flavour without requirements", () => {
+    const r = recipeFor(targetOf("standard-17-trixie", "operand"), ctx);
+    expect(installed(r)).not.toContain("python3-pip");
+    expect(r.steps.some((s) => s.op === "copy")).toBe(false);
   });
 });
 

@@ -1,38 +1,97 @@
 import { describe, expect, it } from "vitest";
-import { imageCatalogs } from "../../src/release/catalog.js";
+import { catalogPublisher, clusterImageCatalogs } from "../../src/release/catalog.js";
 import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../../src/release/retention.js";
 
 const d = (n: number) => `sha256:${String(n).repeat(64)}`;
 
+const R = "ghcr.io/acme/postgresql";
+/** One operand image as the registry reports it. */
+function image(version: string, timestamp: string, flavour: string, distro: string, n: number, extra: string[] = []) {
+  const major = version.split(/[.~]/)[0]!;
+  const v = version.replace("~", "");
+  return {
+    repository: R,
+    digest: d(n),
+    tags: [`${v}-${timestamp}-${flavour}-${distro}`, `${v}-${flavour}-${distro}`, ...extra],
+    labels: { "io.pg-images.kind": "operand", "io.pg-images.flavour": flavour, "io.pg-images.distro": distro, "io.pg-images.pg.major": major, "io.pg-images.pg.version": version },
+  };
+}
+
 describe("ClusterImageCatalog", () => {
-  it("lists the newest image per major by digest, one document per flavour and distro", () => {
-    const catalogs = imageCatalogs([
-      { flavour: "standard", distro: "trixie", major: 18, preview: false, image: `r/postgresql:18.3-standard-trixie@${d(1)}` },
-      { flavour: "standard", distro: "trixie", major: 17, preview: false, image: `r/postgresql:17.9-standard-trixie@${d(2)}` },
-      { flavour: "standard", distro: "trixie", major: 19, preview: true, image: `r/postgresql:19-beta1@${d(3)}` },
-      { flavour: "minimal", distro: "bookworm", major: 17, preview: false, image: `r/postgresql:17.9-minimal-bookworm@${d(4)}` },
-    ]);
-    expect([...catalogs.keys()]).toEqual(["postgresql-minimal-bookworm", "postgresql-standard-trixie"]);
-    expect(catalogs.get("postgresql-standard-trixie")).toBe(
+  // Two release runs, as two CI jobs leave them: each released part of the matrix.
+  const registry = [
+    image("17.8", "202601010000", "standard", "trixie", 1),
+    image("18.3", "202601010000", "standard", "trixie", 2),
+    image("17.9", "202601080000", "standard", "trixie", 3, ["17-standard-trixie"]),
+    image("17.9", "202601070000", "standard", "trixie", 4),
+    image("19~beta3", "202601080000", "standard", "trixie", 5, ["19-standard-trixie"]),
+    image("16.13", "202601010000", "minimal", "bookworm", 6),
+    { repository: "ghcr.io/acme/extbuilder", digest: d(7), tags: ["17.9-vabc1234"], labels: { "io.pg-images.kind": "extbuilder", "io.pg-images.pg.major": "17", "io.pg-images.pg.version": "17.9", "io.pg-images.distro": "trixie" } },
+  ];
+  const { files, leftOut } = clusterImageCatalogs(registry, { publisher: "acme.example" });
+
+  it("writes catalog-<flavour>-<distro>.yaml per flavour and distro, and a kustomization listing them", () => {
+    expect([...files.keys()]).toEqual(["catalog-minimal-bookworm.yaml", "catalog-standard-trixie.yaml", "kustomization.yaml"]);
+    expect(files.get("kustomization.yaml")).toBe(
+      ["apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization", "resources:", "  - catalog-minimal-bookworm.yaml", "  - catalog-standard-trixie.yaml", ""].join("\n"),
+    );
+  });
+
+  it("names each major's newest image by its timestamped tag and digest, labelled the CloudNativePG way, previews left out", () => {
+    expect(files.get("catalog-standard-trixie.yaml")).toBe(
       [
         "apiVersion: postgresql.cnpg.io/v1",
         "kind: ClusterImageCatalog",
         "metadata:",
         "  name: postgresql-standard-trixie",
+        "  labels:",
+        "    images.cnpg.io/family: postgresql",
+        "    images.cnpg.io/type: standard",
+        "    images.cnpg.io/os: trixie",
+        '    images.cnpg.io/date: "20260108"',
+        "    images.cnpg.io/publisher: acme.example",
         "spec:",
         "  images:",
         "    - major: 17",
-        `      image: r/postgresql:17.9-standard-trixie@${d(2)}`,
+        `      image: ${R}:17.9-202601080000-standard-trixie@${d(3)}`,
         "    - major: 18",
-        `      image: r/postgresql:18.3-standard-trixie@${d(1)}`,
+        `      image: ${R}:18.3-202601010000-standard-trixie@${d(2)}`,
         "",
       ].join("\n"),
     );
+    expect(leftOut).toEqual([{ image: `${R}@${d(5)}`, reason: "19~beta3 is a preview" }]);
   });
 
-  it("refuses two images for one major", () => {
-    const e = { flavour: "minimal", distro: "trixie", major: 17, preview: false, image: "x" };
-    expect(() => imageCatalogs([e, e])).toThrow("catalog postgresql-minimal-trixie: two images for PostgreSQL 17");
+  it("gives the same files for the same facts in any order", () => {
+    expect(clusterImageCatalogs([...registry].reverse(), { publisher: "acme.example" }).files).toEqual(files);
+  });
+
+  it.each([
+    ["a newer minor released earlier", [image("17.9", "202601010000", "minimal", "trixie", 1), image("17.10", "202601010000", "minimal", "trixie", 2)], `17.10-202601010000-minimal-trixie@${d(2)}`],
+    ["a later rebuild of one minor", [image("17.9", "202601080000", "minimal", "trixie", 1), image("17.9", "202601010000", "minimal", "trixie", 2)], `17.9-202601080000-minimal-trixie@${d(1)}`],
+  ])("prefers %s", (_, facts, ref) => {
+    expect(clusterImageCatalogs(facts, { publisher: "p" }).files.get("catalog-minimal-trixie.yaml")).toContain(`image: ${R}:${ref}\n`);
+  });
+
+  it("leaves out an image without a unique tag, naming it", () => {
+    const aliasOnly = { ...image("17.9", "202601010000", "minimal", "trixie", 1), tags: ["17-minimal-trixie"] };
+    const r = clusterImageCatalogs([aliasOnly], { publisher: "p" });
+    expect(r.files.size).toBe(0);
+    expect(r.leftOut).toEqual([{ image: `${R}@${d(1)}`, reason: "no tag of the form {version}-{timestamp}-{flavour}-{distro} (tags: 17-minimal-trixie)" }]);
+  });
+
+  it.each([
+    ["a publisher that is no label value", { publisher: "Acme Inc." }, 'catalog publisher "Acme Inc." is not a Kubernetes label value'],
+    ["a release template without a timestamp", { publisher: "p", releaseTemplate: "{version}-v{revision}" }, "has no {timestamp}"],
+  ])("refuses %s", (_, options, message) => {
+    expect(() => clusterImageCatalogs([image("17.9", "202601010000", "minimal", "trixie", 1)], options)).toThrow(message);
+  });
+
+  it.each([
+    [{ url: "https://example.org/pg" }, "example.org"],
+    [{ url: "https://example.org/pg", publisher: "cnpg.io" }, "cnpg.io"],
+  ])("publisher of %j is %s", (metadata, publisher) => {
+    expect(catalogPublisher(metadata)).toBe(publisher);
   });
 });
 
@@ -46,7 +105,7 @@ describe("retention", () => {
     [["17.9-dev202611230000"], 0, ["17.9-dev202611230000"]],
     [["17.9-dev202611221200", "17.9-dev202611221159"], 1, ["17.9-dev202611221159"]],
     // Earlier minors and previews of the same major expire too, once a newer one is pinned.
-    [["17.8-dev202601010000", "17.10-dev202601010000", "17-beta2-dev202601010000", "17.8-dev202611230000"], 14, ["17-beta2-dev202601010000", "17.10-dev202601010000", "17.8-dev202601010000"]],
+    [["17.8-dev202601010000", "17.10-dev202601010000", "17beta2-dev202601010000", "17.8-dev202611230000"], 14, ["17.10-dev202601010000", "17.8-dev202601010000", "17beta2-dev202601010000"]],
   ])("tags %j older than %i days → %j", (tags, days, expired) => {
     expect(expiredTags(tags, pattern, now, days)).toEqual(expired);
   });
@@ -57,7 +116,7 @@ describe("retention", () => {
       ["17.8-202601010000-minimal-trixie", "17.9-202601010000-minimal-trixie"],
       ["17.8-202601010000-standard-trixie", "16.13-202601010000-minimal-trixie", "17.8-202601010000-minimal-bookworm"]],
     ["{versions}-dev{timestamp}", { versions: "16.13-17.9" },
-      ["16.12-17.8-dev202601010000", "15.4-16.12-17.8-dev202601010000", "16.13-17.9-19-beta1-dev202601010000"],
+      ["16.12-17.8-dev202601010000", "15.4-16.12-17.8-dev202601010000", "16.13-17.9-19beta1-dev202601010000"],
       ["16.13-17.9-v1234567", "dev202601010000"]],
     ["dev{timestamp}", {}, ["dev202601010000"], ["v202601010000", "dev2026010100"]],
     ["{image}-{revision}-{timestamp}", { image: "ext" }, ["ext-abc1234-202601010000", "ext-dev-202601010000"], ["other-abc1234-202601010000", "ext-a b-202601010000"]],
