@@ -7,6 +7,7 @@
 //                           [--signing-key-env VAR --signing-password-env VAR]
 //   pg-images-local plan [--format json] [--explain]
 //   pg-images-local retention [--days N] [--delete]     (a dry run unless --delete)
+//   pg-images-local catalogs [--registry P] [--out DIR] [--signing-key-env VAR --signing-password-env VAR]
 //   pg-images-local bump-pins [--write]                 (--write rewrites the matrix file in place)
 import { connection, dag } from "@dagger.io/dagger";
 import { resolve } from "node:path";
@@ -65,6 +66,10 @@ await connection(
       case "retention":
         process.stdout.write(await m.retention(Number(o.days), !o.delete, o.username, password));
         return;
+      case "catalogs":
+        await (await m.catalogs(o.username, password, secretFrom("signing-key-env"), secretFrom("signing-password-env"))).export(resolve(o.out));
+        process.stdout.write(`catalogs: ${resolve(o.out)}\n`);
+        return;
       case "bump-pins": {
         const pins = await m.bumpPins();
         process.stdout.write(await pins.report);
@@ -78,7 +83,7 @@ await connection(
         report = await m.publish(o.release, o.username, password, ...filters, false, secretFrom("signing-key-env"), secretFrom("signing-password-env"));
         break;
       default:
-        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention, bump-pins`);
+        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention, catalogs, bump-pins`);
     }
     // The same contract as `dagger call … check`: the report is always written, and any failed
     // or blocked target makes the exit code non-zero.

@@ -166,6 +166,32 @@ export class PgImages {
   }
 
   /**
+   * CloudNativePG ClusterImageCatalogs (catalog-<flavour>-<distro>.yaml and a kustomization.yaml)
+   * for every operand major of the matrix, read from the release repositories: each major's image
+   * as its aliases point at it now, by timestamped tag and digest; previews left out, and
+   * left-out.txt naming any major with no released image. Run it after every release job; with a
+   * signing identity each catalog is signed as a blob (<catalog>.bundle).
+   *
+   * Example usage: dagger call --registry ghcr.io/acme catalogs export --path ./catalogs
+   */
+  @func({ cache: "session" })
+  async catalogs(
+    /** Registry user name. */
+    username?: string,
+    /** Registry password or token, e.g. env:GHCR_TOKEN. */
+    password?: Secret,
+    /** Sign each catalog with this cosign private key, e.g. env:COSIGN_KEY. */
+    signingKey?: Secret,
+    /** The signing key's password, e.g. env:COSIGN_PASSWORD. */
+    signingPassword?: Secret,
+    /** Sign keyless with this OIDC identity token (audience sigstore). */
+    oidcToken?: Secret,
+  ): Promise<Directory> {
+    const signing = signingFrom(signingKey, signingPassword, oidcToken);
+    return (await this.pipeline()).catalogs(username && password ? { username, password } : undefined, signing);
+  }
+
+  /**
    * Newer PostgreSQL minors and extension versions for matrix.yaml's pins, read from the package
    * source the build installs from (every distro that installs a pin must carry the new version,
    * and every target of the bumped matrix must resolve). Returns the report and the rewritten

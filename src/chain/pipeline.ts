@@ -16,7 +16,6 @@ import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
-import { catalogPublisher } from "../release/catalog.js";
 import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
 import { PinBumps, Report } from "../report.js";
@@ -24,6 +23,7 @@ import { Builder, report } from "./build.js";
 import type { HostService } from "./hostServices.js";
 import { Publisher } from "./publish.js";
 import { Changes } from "./changes.js";
+import { catalogFiles } from "./catalogs.js";
 import { failure } from "./target.js";
 import { Signer, type Signing } from "./signer.js";
 import { provenance } from "../release/provenance.js";
@@ -155,11 +155,31 @@ export class Pipeline {
     const present = await Promise.all(targets.map((t) => registry.digest(targetRefs(t).testing).catch(() => undefined)));
     const missing = targets.filter((_, i) => !present[i]);
     const first = missing.length > 0 ? await publisher.publishTesting(missing) : undefined;
-    const out = await publisher.promote(targets, { publisher: catalogPublisher(planned.matrix.metadata) });
+    const out = await publisher.promote(targets);
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
-    const catalogSignatures = signer?.signs ? await signCatalogs(signer, out.files) : {};
-    return report(builder.plan, results, first?.sboms ?? new Map(), { ...out.files, ...catalogSignatures, ...(await signatureFiles(signer, results)) });
+    // The catalogs cover the whole matrix, from what the release repositories hold after this run.
+    const catalogs = await this.catalogsFrom(registry, signer, ephemeral);
+    return report(builder.plan, results, first?.sboms ?? new Map(), { ...out.files, ...catalogs, ...(await signatureFiles(signer, results)) });
+  }
+
+  /**
+   * ClusterImageCatalogs for every operand major of the whole matrix (filters do not apply), each
+   * major's image as the release repository holds it now: what its aliases point at, by its
+   * newest unique tag. A final CI job after all release jobs runs this alone.
+   */
+  async catalogs(auth?: RegistryAuth, signing?: Signing): Promise<Directory> {
+    const { matrix } = this.plan();
+    const registry = this.registryClient(matrix, auth, false);
+    const signer = signing ? new Signer(registry, this.cosignImage(matrix), signing) : undefined;
+    const files = await this.catalogsFrom(registry, signer, false);
+    return Object.entries(files).reduce((dir, [path, text]) => dir.withNewFile(path.replace(/^catalogs\//, ""), text), dag.directory());
+  }
+
+  private async catalogsFrom(registry: RegistryClient, signer: Signer | undefined, ephemeral: boolean): Promise<Record<string, string>> {
+    const { matrix, plan } = this.plan({}, ephemeral ? { release: `${EPHEMERAL_HOST}/release`, testing: `${EPHEMERAL_HOST}/testing` } : this.options.registry);
+    const files = await catalogFiles(matrix, plan.targets, registry);
+    return { ...files, ...(signer?.signs ? await signCatalogs(signer, files) : {}) };
   }
 
   private cosignImage(matrix: Matrix): string {
@@ -286,7 +306,7 @@ async function signatureFiles(signer: Signer | undefined, results: readonly Targ
 
 /** Each ClusterImageCatalog signed as a blob, as CloudNativePG signs its catalogs: <catalog>.bundle. */
 async function signCatalogs(signer: Signer, files: Record<string, string>): Promise<Record<string, string>> {
-  const catalogs = Object.entries(files).filter(([path]) => path.startsWith("catalogs/"));
+  const catalogs = Object.entries(files).filter(([path]) => /^catalogs\/catalog-.*\.yaml$/.test(path));
   const signed = await Promise.all(catalogs.map(async ([path, text]) => [`${path}.bundle`, await signer.signBlob(dag.directory().withNewFile("catalog.yaml", text).file("catalog.yaml"))] as const));
   return Object.fromEntries(signed);
 }

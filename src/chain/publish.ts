@@ -7,7 +7,6 @@ import type { Platform } from "../kinds.js";
 import { KEYS } from "../plan/metadata.js";
 import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
-import { clusterImageCatalogs, type CatalogOptions, type RegistryImage } from "../release/catalog.js";
 import { decideGate, decideUniqueTag } from "../release/decisions.js";
 import { lockFile, type Lock } from "../release/freshness.js";
 import { attachmentTag, Changes, LOCK_FILE, SBOM_FILE, sbomTag } from "./changes.js";
@@ -104,14 +103,9 @@ export class Publisher {
     return { results, sboms, files: {} };
   }
 
-  /**
-   * Promotes the tested digests. The catalogs are written from the images this call promoted
-   * (registry facts as the release repository now holds them); reading every image of the
-   * release repository instead is the catalogs' own job.
-   */
-  async promote(targets: readonly PlannedTarget[], catalogOptions: CatalogOptions): Promise<PublishOutcome> {
+  /** Promotes the tested digests; the release notes are the outcome's files. */
+  async promote(targets: readonly PlannedTarget[]): Promise<PublishOutcome> {
     const files: Record<string, string> = {};
-    const catalog: RegistryImage[] = [];
     const results = await Promise.all(
       targets.map(async (t): Promise<TargetResult> => {
         const start = Date.now();
@@ -122,18 +116,16 @@ export class Publisher {
           if (!t.push) return done({ status: "blocked", checks: [], reason: "push: false", published: [] });
           const { reason: change } = await this.changes.of(t);
           const outcome = await this.promoteOne(t, files, change);
-          if (outcome.entry) catalog.push(outcome.entry);
           return done({ ...outcome.result, change });
         } catch (e) {
           return done({ status: "failed", checks: [], published: [], reason: `release failed: ${failure(e)}` });
         }
       }),
     );
-    for (const [name, yaml] of clusterImageCatalogs(catalog, catalogOptions).files) files[`catalogs/${name}`] = yaml;
     return { results, sboms: new Map(), files };
   }
 
-  private async promoteOne(t: PlannedTarget, notes: Record<string, string>, change: string): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds">; entry?: RegistryImage }> {
+  private async promoteOne(t: PlannedTarget, notes: Record<string, string>, change: string): Promise<{ result: Omit<TargetResult, "id" | "inputKey" | "seconds"> }> {
     const refs = targetRefs(t);
     const testing = refs.testing;
     const digest = await this.registry.digest(testing);
@@ -172,9 +164,7 @@ export class Publisher {
       await this.registry.tag(`${t.repository.release}@${digest}`, alias);
       published.push(`${t.repository.release}:${alias}`);
     }
-    const entry: RegistryImage | undefined =
-      t.kind === "operand" ? { repository: t.repository.release, digest, tags: [t.tags.release, ...t.tags.aliases], labels: labels ?? t.annotations } : undefined;
-    return { result: { status: "passed", digest, checks, published, gate: gate.reason, ...(signed ? { signed } : {}) }, ...(entry ? { entry } : {}) };
+    return { result: { status: "passed", digest, checks, published, gate: gate.reason, ...(signed ? { signed } : {}) } };
   }
 
   private async notes(t: PlannedTarget, digest: string, currentDigest: string | undefined, change: string): Promise<string> {

@@ -27,6 +27,8 @@ export interface RegistryImage {
   tags: string[];
   /** The image's labels (pg-images writes its annotations as labels too). */
   labels: Record<string, string>;
+  /** The release tag template its unique tags follow, when not the options' (images differ). */
+  releaseTemplate?: string;
 }
 
 export interface CatalogOptions {
@@ -125,10 +127,11 @@ function candidate(image: RegistryImage, options: CatalogOptions, leftOut: Catal
   const parsed = parsePgVersion(version);
   if (!parsed) return void leftOut.push({ image: at, reason: `label ${KEYS.pgVersion} "${version}" is not a PostgreSQL version` });
   if (parsed.stage) return void leftOut.push({ image: at, reason: `${version} is a preview` });
-  const pattern = templatePattern(options.releaseTemplate ?? OPERAND_RELEASE, { major: String(major), version: tagVersion({ version }), flavour, distro });
-  if (!pattern) throw new Error(`release template "${options.releaseTemplate}" has no {timestamp}: catalogs reference images by their timestamped tag`);
+  const template = image.releaseTemplate ?? options.releaseTemplate ?? OPERAND_RELEASE;
+  const pattern = templatePattern(template, { major: String(major), version: tagVersion({ version }), flavour, distro });
+  if (!pattern) throw new Error(`release template "${template}" has no {timestamp}: catalogs reference images by their timestamped tag`);
   const unique = image.tags.map((t) => ({ tag: t, m: pattern.exec(t) })).filter((x) => x.m).sort((a, b) => byCodeUnit(b.tag, a.tag))[0];
-  if (!unique) return void leftOut.push({ image: at, reason: `no tag of the form ${options.releaseTemplate ?? OPERAND_RELEASE} (tags: ${image.tags.join(", ") || "none"})` });
+  if (!unique) return void leftOut.push({ image: at, reason: `no tag of the form ${template} (tags: ${image.tags.join(", ") || "none"})` });
   const family = options.family ?? image.repository.slice(image.repository.lastIndexOf("/") + 1);
   return { family, flavour, distro, major, version, timestamp: unique.m![1]!, ref: `${image.repository}:${unique.tag}@${image.digest}` };
 }
