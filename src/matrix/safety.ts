@@ -117,7 +117,7 @@ const noRepeats: Rule = (m) => {
       ...repeats(["images", i, "pairs"], img.pairs, (v) => `pair ${JSON.stringify(v)}`),
       ...repeats(["images", i, "extensions"], img.extensions, (v) => `extension "${String(v)}"`),
       ...repeats(["images", i, "tags", "aliases"], img.tags?.aliases, (v) => `alias "${String(v)}"`),
-      ...repeats(["images", i, "extension", "versions"], img.extension?.versions.map((v) => v.version), (v) => `version "${String(v)}"`),
+      ...repeats(["images", i, "extension", "versions"], img.extension?.versions.map((v) => v.version ?? v.ref), (v) => `version "${String(v)}"`),
     ]),
   ];
 };

@@ -3,7 +3,7 @@
 // checked against the SHA-256 of the text the plan read, so a changed requirement changes the
 // image's input key and a stale context fails the build.
 import type { FailtesterTarget } from "../plan/types.js";
-import { aptInstall, pgPath } from "./apt.js";
+import { aptInstall, pgPath, pinned } from "./apt.js";
 import { sha256 } from "./key.js";
 import { onPath } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
@@ -23,7 +23,7 @@ export function failtesterRecipe(target: FailtesterTarget, ctx: RecipeContext): 
     base: { target: target.from },
     artifacts: [],
     steps: [
-      { op: "run", script: aptInstall(FAILTESTER_PACKAGES) },
+      { op: "run", script: aptInstall([...FAILTESTER_PACKAGES, ...target.packages.map((p) => pinned(p.name, p.version || undefined))]) },
       { op: "copy", source: { context: path }, what: "file", to: `${FAILTESTER_DIR}/requirements.txt` },
       {
         op: "run",
