@@ -6,6 +6,8 @@ import { parseMatrix } from "../../src/matrix/load.js";
 import { makePlan } from "../../src/plan/index.js";
 import type { PlannedTarget } from "../../src/plan/types.js";
 import { recipeFor } from "../../src/recipes/index.js";
+import { pipInstall } from "../../src/recipes/failtester.js";
+import { splitRequirements } from "../../src/recipes/requirements.js";
 import { renderDockerfile } from "../../src/render/dockerfile.js";
 import type { Recipe, Step } from "../../src/recipes/types.js";
 import { ctx, files, installed, plan, runScripts, target } from "./helpers.js";
@@ -225,5 +227,44 @@ describe("extension upgrade tester", () => {
     const steps = recipeFor(t, ctx).steps;
     expect(steps[1]).toMatchObject({ op: "run" });
     expect(installed({ ...recipeFor(t, ctx), artifacts: [] })).toEqual(["libfoo-dev", "gosu"]);
+  });
+});
+
+describe("failtester requirements", () => {
+  const sha = "a".repeat(40);
+  it.each([
+    [`mitmproxy @ git+https://github.com/example/mitmproxy.git@${sha}`, true],
+    [`git+https://github.com/example/mitmproxy.git@${sha}#egg=mitmproxy`, true],
+    [`mitmproxy[extra] @ git+https://git.example.org:8443/a/b@${sha}`, true],
+    ["mitmproxy @ git+https://github.com/example/mitmproxy.git@main", false],
+    ["mitmproxy @ git+https://github.com/example/mitmproxy.git@v11.0.0", false],
+    [`mitmproxy @ git+https://github.com/example/mitmproxy.git@${sha.slice(0, 12)}`, false],
+    [`mitmproxy @ git+http://github.com/example/mitmproxy.git@${sha}`, false],
+    [`mitmproxy @ git+ssh://git@github.com/example/mitmproxy.git@${sha}`, false],
+    [`-e git+https://github.com/example/mitmproxy.git@${sha}#egg=mitmproxy`, false],
+    [`mitmproxy @ git+https://github.com/example/mitmproxy.git@${sha} \\`, false],
+    [`mitmproxy @ git+https://user:token@github.com/example/mitmproxy.git@${sha}`, false],
+  ])("%s accepted: %s", (line, ok) => {
+    const split = splitRequirements(`construct==2.10.70 \\\n    --hash=sha256:${"b".repeat(64)}\n${line}\n`);
+    expect(split.problems.map((p) => p.line)).toEqual(ok ? [] : [3]);
+    expect(split.vcs).toEqual(ok ? [{ line: 3, requirement: line }] : []);
+  });
+
+  it("a file without VCS lines installs as before: one pip run with --require-hashes", () => {
+    expect(pipInstall("/v", "f".repeat(64), [])).toBe(
+      `echo "${"f".repeat(64)}  /opt/pg-images/failtester/requirements.txt" | sha256sum -c --quiet\npython3 -m venv /v\n/v/bin/pip install --no-cache-dir --require-hashes -r /opt/pg-images/failtester/requirements.txt`,
+    );
+  });
+
+  it("VCS lines leave the hashed part by line number and install without dependencies or build isolation", () => {
+    const script = pipInstall("/v", "f".repeat(64), [{ line: 7, requirement: `m @ git+https://h.example/m@${sha}` }]);
+    expect(script.split("\n").slice(2)).toEqual([
+      `awk -v skip=' 7 ' 'index(skip, " " NR " ") == 0' /opt/pg-images/failtester/requirements.txt > /opt/pg-images/failtester/hashed.txt`,
+      `printf '%s\\n' \\`,
+      `  'm @ git+https://h.example/m@${sha}' \\`,
+      "  > /opt/pg-images/failtester/vcs.txt",
+      "/v/bin/pip install --no-cache-dir --require-hashes -r /opt/pg-images/failtester/hashed.txt",
+      "/v/bin/pip install --no-cache-dir --no-deps --no-build-isolation -r /opt/pg-images/failtester/vcs.txt",
+    ]);
   });
 });
