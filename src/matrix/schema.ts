@@ -104,7 +104,7 @@ const Tarball = z.strictObject({
 });
 
 const ExtensionProject = z.strictObject({
-  /** The extension's name, as CREATE EXTENSION knows it: citus, pg_cron. */
+  /** The extension's name, as CREATE EXTENSION knows it: pg_cron, postgis. */
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, dashes and underscores"),
   /** Git URL the upgrade tester clones older versions from (file:// for a local repository). */
   repository: z.string().min(1),
@@ -127,7 +127,7 @@ const Env = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable na
 export const PRIVILEGE_DROP = ["gosu", "setpriv"] as const;
 
 const CiUser = z.strictObject({
-  /** Login name, as useradd takes it: circleci. */
+  /** Login name, as useradd takes it: ci. */
   name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a login name: lower-case letters, digits, _ and -, at most 32, not starting with a digit or -"),
   /** Home directory; default /home/<name>. */
   home: z.string().optional(),

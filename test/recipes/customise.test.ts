@@ -8,7 +8,9 @@ import type { PlannedTarget } from "../../src/plan/types.js";
 import { recipeFor } from "../../src/recipes/index.js";
 import { pipInstall } from "../../src/recipes/failtester.js";
 import { splitRequirements } from "../../src/recipes/requirements.js";
+import { renderImage, type DaggerContext } from "../../src/render/dagger.js";
 import { renderDockerfile } from "../../src/render/dockerfile.js";
+import type { Container, Directory } from "@dagger.io/dagger";
 import type { Recipe, Step } from "../../src/recipes/types.js";
 import { ctx, files, installed, plan, runScripts, target } from "./helpers.js";
 import { readFileSync } from "node:fs";
@@ -58,6 +60,52 @@ describe("environment variables", () => {
     const t = target("extupgradetester-16-bookworm");
     const text = renderDockerfile(t, recipeFor(t, ctx), () => undefined);
     expect(text).toContain(`\nENV CITUS_VERSIONS="v12.1.12"\nENV PG_MAJOR="16"\nENV PG_VERSION="16.13"\n`);
+  });
+});
+
+/** The Container calls renderImage makes, from a stand-in that answers every method with itself. */
+function daggerCalls(r: Recipe): string[] {
+  const log: string[] = [];
+  const standIn = (): unknown =>
+    new Proxy(
+      {},
+      {
+        get: (_, name) => (...args: unknown[]) => {
+          log.push(`${String(name)}(${args.filter((a) => typeof a === "string").map((a) => JSON.stringify(a)).join(", ")})`);
+          return standIn();
+        },
+      },
+    );
+  const ctx: DaggerContext = { context: standIn() as Directory, fixtures: standIn() as Directory, image: () => standIn() as Container, pull: () => standIn() as Container };
+  renderImage(r, ctx);
+  return log;
+}
+
+describe("both renderers", () => {
+  it("Dagger sets the same env, workdir and user steps the Dockerfile writes", () => {
+    const t = find(planWith("extupgradetester", { ciUser: { name: "ci", workdir: "/work", default: true, owns: ["/usr/lib/postgresql"] } }), "extupgradetester-16-bookworm");
+    const r = recipeFor(t, ctx);
+    const calls = daggerCalls(r).filter((c) => /^with(EnvVariable|Workdir|User)\(/.test(c));
+    // The artifact (an older version's build) switches to root too, then the image.
+    expect(calls).toEqual([
+      `withUser("root")`,
+      `withUser("root")`,
+      `withEnvVariable("CITUS_VERSIONS", "v12.1.12")`,
+      `withEnvVariable("PG_MAJOR", "16")`,
+      `withEnvVariable("PG_VERSION", "16.13")`,
+      `withWorkdir("/work")`,
+      `withUser("ci")`,
+    ]);
+    const text = renderDockerfile(t, r, () => undefined);
+    const image = text.slice(text.lastIndexOf("\nFROM "));
+    expect(image.split("\n").filter((l) => /^(ENV|WORKDIR|USER) /.test(l))).toEqual([
+      "USER root",
+      `ENV CITUS_VERSIONS="v12.1.12"`,
+      `ENV PG_MAJOR="16"`,
+      `ENV PG_VERSION="16.13"`,
+      "WORKDIR /work",
+      "USER ci",
+    ]);
   });
 });
 
