@@ -210,6 +210,17 @@ describe("packages", () => {
   });
 });
 
+describe("stylechecker packages", () => {
+  it("checks a package without a command of its name by its installation, and runs a command's --version", () => {
+    const t = target("stylechecker");
+    const r = recipeFor({ ...t, packages: [...t.packages, { name: "libyaml-dev", version: "" }] }, ctx);
+    expect(r.smoke.find((c) => c.name === "libyaml-dev installed")!.script).toBe(
+      `dpkg-query -W libyaml-dev || { echo "libyaml-dev is not installed"; exit 1; }\nif command -v libyaml-dev >/dev/null; then libyaml-dev --version; fi`,
+    );
+    expect(r.smoke.find((c) => c.name === "git installed")!.script).toContain("then git --version; fi");
+  });
+});
+
 describe("pgupgradetester can build", () => {
   it("installs server-dev for every major, the build tools and Python", () => {
     expect(installed(recipeFor(target("pgupgradetester-bookworm"), ctx))).toEqual(
