@@ -28,7 +28,7 @@ const BOTH: readonly Platform[] = ["linux/amd64", "linux/arm64"];
 const AMD64: readonly Platform[] = ["linux/amd64"];
 
 /** Keys of an image config that only some kinds use; every other key applies to all kinds. */
-export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension";
+export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser";
 
 export interface KindSpec {
   /** Default description (the OCI description annotation) when the image gives none. */
@@ -48,6 +48,16 @@ export interface KindSpec {
   tags: TagTemplates;
   /** Platforms built unless the image says `platforms`. */
   platforms: readonly Platform[];
+  /**
+   * Environment variables set unless the image's `env` overrides them (null removes one); values
+   * take the env placeholders (ENV_PLACEHOLDERS in matrix/rules.ts).
+   */
+  env: Readonly<Record<string, string>>;
+  /**
+   * apt packages installed at the release's version unless the image's `packages` pins them or
+   * removes them (null). What the recipe itself needs to work is not here but in the recipe.
+   */
+  packages: readonly string[];
 }
 
 const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
@@ -55,18 +65,28 @@ const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
 const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{shortrevision}", aliases: ["{version}"] };
 /** Keys only operands (flavour, bundled extensions) or the stylechecker (its own base) take. */
 const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base"];
+/** One PostgreSQL version: which one, for build scripts that read it from the environment. */
+const PG_ENV = { PG_MAJOR: "{major}", PG_VERSION: "{version}" };
+/**
+ * Tools extension CI jobs expect on the image their chain starts from: coverage upload (git, curl,
+ * gnupg), debugging and coverage (gdb, lcov), grammars generated at build time (bison, flex), and
+ * sys/sdt.h, which PostgreSQL's probes.h includes when the server was built with probes.
+ */
+export const TEST_TOOLS = ["bison", "curl", "flex", "gdb", "git", "gnupg", "lcov", "systemtap-sdt-dev"];
 
 export const KINDS: Record<ImageKind, KindSpec> = {
   operand: {
     description: "PostgreSQL server",
     postgres: "one",
     needs: ["flavour"],
-    forbids: ["python", "extension", "base"],
+    forbids: ["python", "extension", "base", "ciUser"],
     // A flavour with from stacks on that image (standard on minimal); without, it stands on the
     // distro's base. The flavours' names and their order are the matrix's, not this table's.
     from: { kinds: ["operand"], required: false },
     tags: { testing: OPERAND_TAG, release: OPERAND_TAG, aliases: ["{version}-{flavour}-{distro}", "{major}-{flavour}-{distro}"] },
     platforms: BOTH,
+    env: {},
+    packages: [],
   },
   extbuilder: {
     description: "Builds a PostgreSQL extension against one PostgreSQL version",
@@ -75,6 +95,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
     tags: TEST_TAGS,
     platforms: AMD64,
+    env: PG_ENV,
+    packages: TEST_TOOLS,
   },
   exttester: {
     description: "Runs a PostgreSQL extension's regression and isolation suites",
@@ -84,6 +106,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
+    env: PG_ENV,
+    packages: [],
   },
   failtester: {
     description: "Runs a PostgreSQL extension's failure-injection tests (mitmproxy)",
@@ -93,6 +117,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
+    env: PG_ENV,
+    packages: [],
   },
   pgupgradetester: {
     description: "Every configured PostgreSQL major, for pg_upgrade tests",
@@ -101,6 +127,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
     tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}", aliases: ["{versions}"] },
     platforms: AMD64,
+    env: { PG_VERSIONS: "{versions}" },
+    packages: TEST_TOOLS,
   },
   extupgradetester: {
     description: "Older builds of an extension, for extension upgrade tests",
@@ -110,6 +138,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     from: { kinds: ["extbuilder", "exttester"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
+    env: PG_ENV,
+    packages: [],
   },
   stylechecker: {
     description: "Pinned code style tools",
@@ -118,6 +148,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
     tags: { testing: "dev{timestamp}", release: "v{shortrevision}", aliases: ["latest"] },
     platforms: AMD64,
+    env: {},
+    packages: ["git"],
   },
 };
 

@@ -1,6 +1,7 @@
 // Cross-field rules over a schema-valid matrix. Each rule is a pure function returning every
 // problem it finds, with the key path to fix.
 import { known, type Problem } from "./problems.js";
+import { CUSTOM_RULES } from "./custom.js";
 import { SAFETY_RULES } from "./safety.js";
 import { DEBIAN_RELEASES, majorsOffered, suiteFor } from "./sources.js";
 import { fromRule, KINDS, platformsOf, type Platform } from "../kinds.js";
@@ -196,7 +197,7 @@ const textTemplates: Rule = (m) =>
     }),
   );
 
-const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, textTemplates, ...SAFETY_RULES];
+const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, textTemplates, ...SAFETY_RULES, ...CUSTOM_RULES];
 
 function duplicates<T>(values: T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));

@@ -124,7 +124,7 @@ const noRepeats: Rule = (m) => {
           (img.tags?.aliases ?? []).includes(a) ? [{ path: ["images", i, "tags", "distroAliases", distro, j], message: `alias "${a}" is already in tags.aliases, which every distro gets; remove it here` }] : [],
         ),
       ]),
-      ...repeats(["images", i, "extension", "versions"], img.extension?.versions.map((v) => v.version), (v) => `version "${String(v)}"`),
+      ...repeats(["images", i, "extension", "versions"], img.extension?.versions.map((v) => v.version ?? v.ref), (v) => `version "${String(v)}"`),
     ]),
   ];
 };

@@ -92,21 +92,62 @@ const Tags = z.strictObject({
 });
 
 const UpgradeVersion = z.strictObject({
-  /** The extension version as ALTER EXTENSION knows it: "1.0". */
-  version: z.string().regex(/^[0-9A-Za-z._-]+$/),
+  /**
+   * The release's name in tarball names and build ids ("12.1.6"); default: the ref. Not the SQL
+   * version: the smoke check reads that (default_version) from the built control file.
+   */
+  version: z.string().regex(/^[0-9A-Za-z._-]+$/, "letters, digits and . _ -").optional(),
   /** Git ref (tag) to build. */
   ref: z.string().min(1),
   /** PostgreSQL majors this old version supports; default: all of the image's. */
   pg: z.array(major).optional(),
 });
 
+const Tarball = z.strictObject({
+  /** Absolute path template: "/install-pg{major}-{name}{ref}.tar". */
+  path: z.string().min(1),
+  /** Keep only the files whose path matches this glob ("*.so"); default: every file. */
+  only: z.string().min(1).optional(),
+});
+
 const ExtensionProject = z.strictObject({
-  /** The extension's name, as CREATE EXTENSION knows it: citus, pg_cron. */
+  /** The extension's name, as CREATE EXTENSION knows it: pg_cron, postgis. */
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "lower-case letters, digits, dashes and underscores"),
   /** Git URL the upgrade tester clones older versions from (file:// for a local repository). */
   repository: z.string().min(1),
   /** Older versions the upgrade tester carries. */
   versions: z.array(UpgradeVersion).default([]),
+  /**
+   * Where each older version's tarball goes: absolute path templates with {major}, {name},
+   * {ref} and {version}; `only` keeps the files matching a glob (a library-only variant).
+   */
+  tarballs: z.array(Tarball).min(1).optional(),
+});
+
+/**
+ * Environment variables, name → value with placeholders ({major}, {version}, {versions},
+ * {extensionVersions}); null removes a kind's default (kinds.ts).
+ */
+const Env = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name: letters, digits and _, not starting with a digit"), z.string().nullable());
+
+/** The privilege-drop tools a CI user can come with: gosu from the release's archive, setpriv from util-linux. */
+export const PRIVILEGE_DROP = ["gosu", "setpriv"] as const;
+
+const CiUser = z.strictObject({
+  /** Login name, as useradd takes it: ci. */
+  name: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "a login name: lower-case letters, digits, _ and -, at most 32, not starting with a digit or -"),
+  /** Home directory; default /home/<name>. */
+  home: z.string().optional(),
+  /** Login shell; default /bin/bash. */
+  shell: z.string().optional(),
+  /** The image's working directory (WORKDIR); default: none set. */
+  workdir: z.string().optional(),
+  /** Make it the image's user (USER); default false: the image runs as root and drops privileges. */
+  default: z.boolean().default(false),
+  /** How CI steps drop to it: `gosu <user> cmd` or `setpriv`; default gosu. */
+  privilegeDrop: z.enum(PRIVILEGE_DROP).default("gosu"),
+  /** Paths (recursively) the user owns, so it can write there: where the project untars old builds. */
+  owns: z.array(z.string()).default([]),
 });
 
 const PythonTools = z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string().regex(/^[0-9][0-9A-Za-z.]*$/));
@@ -137,8 +178,15 @@ export const ImageConfig = z.strictObject({
   tags: Tags.optional(),
   /** Extensions (keys of `extensions`) the image bundles. */
   extensions: z.array(name).optional(),
-  /** Extra apt packages, name → version pattern ("" leaves the version to the release). */
-  packages: z.record(z.string().regex(/^[a-z0-9.+-]+$/), z.union([aptVersion, z.literal("")])).optional(),
+  /**
+   * Extra apt packages, name → version pattern ("" leaves the version to the release); null
+   * removes one of the kind's default packages (kinds.ts).
+   */
+  packages: z.record(z.string().regex(/^[a-z0-9.+-]+$/), z.union([aptVersion, z.literal("")]).nullable()).optional(),
+  /** Environment variables set in the image; merged over the kind's defaults (kinds.ts). */
+  env: Env.optional(),
+  /** A non-root user for CI steps (test images). */
+  ciUser: CiUser.optional(),
   /** Extensions deliberately left out for some targets, with the reason. */
   unavailable: z.array(Unavailable).optional(),
   /**

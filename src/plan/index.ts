@@ -3,6 +3,7 @@ import { INPUT, type Problem } from "../matrix/problems.js";
 import type { Matrix } from "../matrix/schema.js";
 import { inputKey } from "../recipes/key.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
+import { splitRequirements } from "../recipes/requirements.js";
 import { buildOrder, filterProblems, selectTargets } from "./graph.js";
 import { groupTargets } from "./groups.js";
 import { annotations } from "./metadata.js";
@@ -16,7 +17,7 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
   const inputProblems = checkInputs(inputs);
   if (inputProblems.length > 0) return { ok: false, problems: inputProblems };
   const { targets, skipped, problems } = expandTargets(m, inputs);
-  problems.push(...tagProblems(m, targets), ...textProblems(m, targets));
+  problems.push(...tagProblems(m, targets), ...textProblems(m, targets), ...requirementsProblems(m, files));
   if (problems.length > 0) return { ok: false, problems };
 
   const ordered = buildOrder(targets);
@@ -40,6 +41,15 @@ export function makePlan(m: Matrix, inputs: RunInputs, filters: Filters = {}, fi
   const { groups, problems: groupProblems } = groupTargets(planned, ordered);
   if (groupProblems.length > 0) return { ok: false, problems: groupProblems };
   return { ok: true, plan: { inputs, targets: planned, groups, skipped } };
+}
+
+// A requirements file's lines pip cannot check by hash must be pinned to a commit (recipes/requirements.ts).
+function requirementsProblems(m: Matrix, files: RecipeContext["files"]): Problem[] {
+  return m.images.flatMap((img, i) => {
+    const text = img.requirements === undefined ? undefined : files.get(img.requirements);
+    if (text === undefined) return [];
+    return splitRequirements(text).problems.map((p) => ({ path: ["images", i, "requirements"], message: `${img.requirements} line ${p.line}: ${p.message}` }));
+  });
 }
 
 function checkInputs(inputs: RunInputs): Problem[] {

@@ -6,8 +6,12 @@ import type { ImageConfig, Matrix } from "../matrix/schema.js";
 import { defaultTitle, renderText } from "./metadata.js";
 import { byKey } from "./order.js";
 import { comparePgVersions } from "./pgversion.js";
+import { resolveEnv, resolvePackages } from "./env.js";
 import { renderTags } from "./tags.js";
-import type { Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, Target, TargetCommon, TargetOf } from "./types.js";
+import type { CiUser, Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, TarballTemplate, Target, TargetCommon, TargetOf } from "./types.js";
+
+/** Where an upgrade tester's tarballs go unless the image's extension.tarballs says. */
+export const DEFAULT_TARBALLS: readonly TarballTemplate[] = [{ path: "/opt/pg-images/ext-upgrade/install-pg{major}-{name}{version}.tar" }];
 
 /** The one place target ids are made: image, major(s) where it has one, distro where it has one. */
 export function targetId(image: string, pgMajor: number | undefined, distro: string | undefined): string {
@@ -112,6 +116,15 @@ function makeTarget(
   const base = parent?.base ?? img.base ?? distro?.base;
   const byKind = kindPart(img, shape, parent, missing);
   if (!byKind) return undefined;
+  // An upgrade tester with nothing to upgrade from would be published empty.
+  if (byKind.kind === "extupgradetester" && byKind.extension.versions.length === 0) {
+    const major = shape.postgres[0]!.major;
+    out.problems.push({
+      path: ["images", i, "extension", "versions"],
+      message: `${id}: no older version of ${byKind.extension.name} for PostgreSQL ${major}; add one whose pg lists ${major}, or leave ${major} out of this image's pg`,
+    });
+    return undefined;
+  }
   if (!base) return void missing("base"); // the rules require a base or a distro
   const { extensions, excluded } = resolveExtensions(m, img, i, shape, out);
   const repository = img.repository ?? img.id;
@@ -131,9 +144,26 @@ function makeTarget(
     extensions: [...(parent?.extensions ?? []), ...extensions],
     excluded: [...(parent?.excluded ?? []), ...excluded],
     platforms: platformsOf(img, parent?.platforms),
-    packages: Object.entries(img.packages ?? {}).map(([name, version]) => ({ name, version })).sort(byKey((p) => p.name)),
+    packages: resolvePackages(img.kind, img.packages),
+    env: resolveEnv(img.kind, img.env, {
+      postgres: shape.postgres,
+      ...(byKind.kind === "extupgradetester" ? { extensionVersions: byKind.extension.versions.map((v) => v.version) } : {}),
+    }),
+    ...(img.ciUser ? { ciUser: ciUserOf(img.ciUser) } : {}),
   };
   return { ...common, ...byKind };
+}
+
+function ciUserOf(u: NonNullable<ImageConfig["ciUser"]>): CiUser {
+  return {
+    name: u.name,
+    home: u.home ?? `/home/${u.name}`,
+    shell: u.shell ?? "/bin/bash",
+    ...(u.workdir !== undefined ? { workdir: u.workdir } : {}),
+    default: u.default,
+    privilegeDrop: u.privilegeDrop,
+    owns: u.owns,
+  };
 }
 
 /** The kind-specific part of a target: what its kind guarantees, by type. */
@@ -165,9 +195,9 @@ function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, mi
     case "extupgradetester": {
       if (!need(single, "pg") || !need(parent, "from") || !need(img.extension, "extension")) return undefined;
       const major = single.postgres[0].major;
-      const { name, repository, versions } = img.extension;
-      const forMajor = versions.filter((v) => !v.pg || v.pg.includes(major)).map(({ version, ref }) => ({ version, ref }));
-      return { kind: img.kind, ...single, from: parent.id, extension: { name, repository, versions: forMajor } };
+      const { name, repository, versions, tarballs } = img.extension;
+      const forMajor = versions.filter((v) => !v.pg || v.pg.includes(major)).map(({ version, ref }) => ({ version: version ?? ref, ref }));
+      return { kind: img.kind, ...single, from: parent.id, extension: { name, repository, versions: forMajor, tarballs: tarballs ?? [...DEFAULT_TARBALLS] } };
     }
     case "pgupgradetester":
       return need(distro, "distros") && need(every, "pg") ? { kind: img.kind, postgres: every, distro } : undefined;

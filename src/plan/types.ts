@@ -55,6 +55,31 @@ export interface TargetCommon {
   packages: { name: string; version: string }[];
   /** Built, smoke-tested and published together as one image index. */
   platforms: Platform[];
+  /** Environment variables, placeholders filled, the kind's defaults merged in; sorted by name. */
+  env: { name: string; value: string }[];
+  /** A non-root user for CI steps, with its defaults filled. */
+  ciUser?: CiUser;
+}
+
+export interface CiUser {
+  name: string;
+  home: string;
+  shell: string;
+  /** WORKDIR of the image, if set. */
+  workdir?: string;
+  /** The image's USER. */
+  default: boolean;
+  privilegeDrop: "gosu" | "setpriv";
+  /** Paths chowned to it, recursively. */
+  owns: string[];
+}
+
+/** Where an extension upgrade tester puts an older version's files: a path template and a filter. */
+export interface TarballTemplate {
+  /** Absolute path with {major}, {name}, {ref}, {version}. */
+  path: string;
+  /** A glob the kept files match; absent: every file. */
+  only?: string;
 }
 
 /** Kind-specific fields; a kind that lacks one reads it as undefined, never as a value. */
@@ -68,7 +93,7 @@ interface KindFields {
   /** stylechecker: Python tools and exact versions. */
   python: { name: string; version: string }[];
   /** extupgradetester: the extension project and the older versions for this target's major. */
-  extension: { name: string; repository: string; versions: { version: string; ref: string }[] };
+  extension: { name: string; repository: string; versions: { version: string; ref: string }[]; tarballs: TarballTemplate[] };
 }
 type Has<K extends keyof KindFields> = Pick<KindFields, K>;
 type May<K extends keyof KindFields> = Partial<Pick<KindFields, K>>;

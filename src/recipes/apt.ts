@@ -3,7 +3,7 @@
 import type { Matrix, PackageSource } from "../matrix/schema.js";
 import { DEBIAN_RELEASES, previousRelease } from "../matrix/sources.js";
 import type { PgVersion } from "../plan/types.js";
-import type { Step } from "./types.js";
+import type { RunStep } from "./types.js";
 
 export const DEBIAN_MIRROR = "http://deb.debian.org/debian";
 export const DEBIAN_SECURITY_MIRROR = "http://deb.debian.org/debian-security";
@@ -135,7 +135,7 @@ const UPGRADE = `${APT_GET} upgrade -y -q`;
  * stage on a parent does not (its parent upgraded against the same archive, and an upgrade there
  * could move a package the parent pinned to an older version).
  */
-export function aptInstall(packages: readonly string[], on: "base" | "parent"): Step {
+export function aptInstall(packages: readonly string[], on: "base" | "parent"): RunStep {
   return {
     op: "run",
     script: [`${APT_GET} update -q`, ...(on === "base" ? [UPGRADE] : []), `${APT_GET} install -y -q --no-install-recommends \\\n  ${packages.join(" \\\n  ")}`, CLEAN].join("\n"),
@@ -149,7 +149,7 @@ export function aptInstall(packages: readonly string[], on: "base" | "parent"): 
  * PGDG's sources are written only once its key is in place: apt refuses to update from a source
  * whose Signed-By file is missing, and curl and gpg come from the release's archive first.
  */
-export function aptSetup(source: PackageSource, distro: string, postgres: readonly PgVersion[], pgdg: Matrix["pgdg"]): Step {
+export function aptSetup(source: PackageSource, distro: string, postgres: readonly PgVersion[], pgdg: Matrix["pgdg"]): RunStep {
   const files = aptFiles(source, distro, postgres, pgdg);
   const afterKey = source === "pgdg" ? files.filter((f) => f.text.includes(`Signed-By: ${PGDG_KEYRING}`)) : [];
   const lines = ["rm -f /etc/apt/sources.list", ...files.filter((f) => !afterKey.includes(f)).map((f) => writeFile(f.path, f.text))];
@@ -174,7 +174,7 @@ export function aptSetup(source: PackageSource, distro: string, postgres: readon
  * Install PostgreSQL without a main cluster: postgresql-common first, its createcluster.conf set
  * to `create_main_cluster = false`, then the pinned packages, all in one step.
  */
-export function pgInstall(packages: readonly string[]): Step {
+export function pgInstall(packages: readonly string[]): RunStep {
   const conf = "/etc/postgresql-common/createcluster.conf";
   const script = [
     `${APT_GET} update -q`,

@@ -1,9 +1,11 @@
 // extbuilder: compiles a PostgreSQL extension against one exact PostgreSQL version (PGXS),
-// with the libraries extensions commonly link against. Runs as root: `make install` writes
-// into PostgreSQL's directories.
+// with the libraries extensions commonly link against, and the test tools (kinds.ts TEST_TOOLS)
+// unless the matrix removes them. Runs as root: `make install` writes into PostgreSQL's
+// directories. The socket directory is writable by any user, for CI users' test servers.
 import type { ExtbuilderTarget } from "../plan/types.js";
 import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
 import { PGXS_FIXTURE, REAL_FIXTURE, type Fixture } from "./fixtures.js";
+import { socketDirCheck, socketDirWritable } from "./customise.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, SmokeCheck, Step } from "./types.js";
 
@@ -36,8 +38,8 @@ export function extbuilderRecipe(target: ExtbuilderTarget, ctx: RecipeContext): 
   const [pg] = target.postgres;
   const steps: Step[] = [
     aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
-    pgInstall([...pgPackages([pg], ["server-dev", "libpq-dev"]), ...BUILD_PACKAGES, ...target.packages.map((p) => pinned(p.name, p.version || undefined))]),
-    { op: "run", script: generateLocales(LOCALES) },
+    pgInstall([...pgPackages([pg], ["server-dev", "libpq-dev"]), ...withPackages(BUILD_PACKAGES, target.packages)]),
+    { op: "run", script: [generateLocales(LOCALES), socketDirWritable()].join("\n") },
     { op: "env", name: "PATH", value: pgPath(pg.major) },
   ];
   return {
@@ -45,8 +47,18 @@ export function extbuilderRecipe(target: ExtbuilderTarget, ctx: RecipeContext): 
     base: { image: target.base },
     artifacts: [],
     steps,
-    smoke: [buildFixture(PGXS_FIXTURE, "builds and installs a PGXS extension"), buildFixture(REAL_FIXTURE, "builds an extension using the server's connection headers and common libraries")],
+    smoke: [
+      buildFixture(PGXS_FIXTURE, "builds and installs a PGXS extension"),
+      buildFixture(REAL_FIXTURE, "builds an extension using the server's connection headers and common libraries"),
+      socketDirCheck(),
+    ],
   };
+}
+
+/** The recipe's own packages and the target's, each once: the target's pin wins. */
+export function withPackages(own: readonly string[], target: readonly { name: string; version: string }[]): string[] {
+  const names = new Set(target.map((p) => p.name));
+  return [...own.filter((p) => !names.has(p)), ...target.map((p) => pinned(p.name, p.version || undefined))];
 }
 
 /** Shell: enable locales in /etc/locale.gen and generate them. */

@@ -3,6 +3,7 @@
 import type { ImageKind } from "../kinds.js";
 import type { Matrix } from "../matrix/schema.js";
 import type { Target, TargetOf } from "../plan/types.js";
+import { customise } from "./customise.js";
 import { extbuilderRecipe } from "./extbuilder.js";
 import { exttesterRecipe } from "./exttester.js";
 import { extupgradetesterRecipe } from "./extupgradetester.js";
@@ -29,8 +30,9 @@ const RECIPES: { [K in ImageKind]: (target: TargetOf<K>, ctx: RecipeContext) => 
   stylechecker: stylecheckerRecipe,
 };
 
+/** The kind's recipe for a target, with the image's own customisation (env, CI user) appended. */
 export function recipeFor(target: Target, ctx: RecipeContext): Recipe {
-  return recipeOf(target, ctx);
+  return customise(recipeOf(target, ctx), target);
 }
 
 // Generic over the kind, so the compiler pairs the target with its own kind's recipe.

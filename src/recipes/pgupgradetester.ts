@@ -1,10 +1,18 @@
-// pgupgradetester: every major of the target in one image, for pg_upgrade tests. With the
-// `distro` source the older major comes from the previous Debian release, pinned low.
+// pgupgradetester: every major of the target in one image, for pg_upgrade tests, with what it
+// takes to build an extension against each (server-dev, build tools, Python): extension projects
+// build themselves in it before the upgrade. With the `distro` source the older major comes from
+// the previous Debian release, pinned low.
 import type { PgupgradetesterTarget } from "../plan/types.js";
-import { aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
+import { aptSetup, pgInstall, pgPackages, pgPath } from "./apt.js";
+import { socketDirCheck, socketDirWritable } from "./customise.js";
+import { BUILD_PACKAGES, generateLocales, LOCALES, withPackages } from "./extbuilder.js";
+import { PGXS_FIXTURE } from "./fixtures.js";
 import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe } from "./types.js";
+
+/** Python for the test drivers extension projects run here, in a venv of their own. */
+export const PYTHON_PACKAGES = ["python3", "python3-venv"];
 
 export function pgupgradetesterRecipe(target: PgupgradetesterTarget, ctx: RecipeContext): Recipe {
   // The plan lists the majors oldest first (targets.ts), two or more by type.
@@ -18,7 +26,8 @@ export function pgupgradetesterRecipe(target: PgupgradetesterTarget, ctx: Recipe
     artifacts: [],
     steps: [
       aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
-      pgInstall([...pgPackages(majors), ...target.packages.map((p) => pinned(p.name, p.version || undefined))]),
+      pgInstall([...pgPackages(majors, ["server-dev", "libpq-dev"]), ...withPackages([...BUILD_PACKAGES, ...PYTHON_PACKAGES], target.packages)]),
+      { op: "run", script: [generateLocales(LOCALES), socketDirWritable()].join("\n") },
       { op: "env", name: "PATH", value: pgPath(newest.major) },
     ],
     smoke: [
@@ -47,6 +56,22 @@ export function pgupgradetesterRecipe(target: PgupgradetesterTarget, ctx: Recipe
           stopCluster({ bin: newBin }),
         ].join("\n"),
       },
+      {
+        name: `builds a PGXS extension against ${majors.map((p) => p.major).join(", ")}`,
+        user: "root",
+        script: majors
+          .map((p) =>
+            [
+              `b=$(mktemp -d) && cp -R ${PGXS_FIXTURE.at}/. "$b" && cd "$b"`,
+              `make PG_CONFIG=${binDir(p.major)}/pg_config >make.log 2>&1 && make PG_CONFIG=${binDir(p.major)}/pg_config install >>make.log 2>&1 || { cat make.log; echo "building against PostgreSQL ${p.major} failed"; exit 1; }`,
+              `test -f "$(${binDir(p.major)}/pg_config --pkglibdir)/${PGXS_FIXTURE.extension}.so" || { echo "${PGXS_FIXTURE.extension}.so not installed for PostgreSQL ${p.major}"; exit 1; }`,
+            ].join("\n"),
+          )
+          .join("\n"),
+        mounts: [{ fixture: PGXS_FIXTURE.path, at: PGXS_FIXTURE.at }],
+      },
+      { name: "python3 makes a venv", script: `d=$(mktemp -d) && python3 -m venv "$d/venv" && "$d/venv/bin/python" --version` },
+      socketDirCheck(),
     ],
   };
 }

@@ -17,9 +17,13 @@ export function stylecheckerRecipe(target: StylecheckerTarget): Recipe {
       name: `${t.name} ${t.version} runs`,
       script: `out=$(${t.name} --version 2>&1) && echo "$out" && echo "$out" | grep -qF ${t.version} || { echo "${t.name} --version: '$out', expected ${t.version}"; exit 1; }`,
     })),
+    // A package may be a library with no command of its name: then being installed is the check.
     ...apt.map((p) => ({
-      name: `${p.name} runs`,
-      script: `${p.name} ${VERSION_ARGS[p.name] ?? "--version"}`,
+      name: `${p.name} installed`,
+      script: [
+        `dpkg-query -W ${p.name} || { echo "${p.name} is not installed"; exit 1; }`,
+        `if command -v ${p.name} >/dev/null; then ${p.name} ${VERSION_ARGS[p.name] ?? "--version"}; fi`,
+      ].join("\n"),
     })),
   ];
   return {

@@ -20,6 +20,8 @@ export type Step =
   | { op: "entrypoint"; args: string[] }
   | { op: "cmd"; args: string[] };
 
+export type RunStep = Extract<Step, { op: "run" }>;
+
 /**
  * What a step asks apt for: the packages it installs and keeps (as apt arguments: name or
  * name=version pattern), and whether it is the step that writes the apt sources. The resolver

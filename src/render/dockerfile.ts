@@ -71,7 +71,8 @@ function from(base: Base): string {
 export function renderStep(step: Step): string {
   switch (step.op) {
     case "env":
-      return `ENV ${step.name}=${JSON.stringify(step.value)}`;
+      // Quoted like a label: ENV expands $ and takes \ as an escape, where Dagger sets the text as is.
+      return `ENV ${step.name}=${labelValue(step.value)}`;
     case "run":
       return `RUN ${joinScript(step.script)}`;
     case "user":

@@ -95,7 +95,8 @@ export function generateMatrix(rnd: Rng): Generated {
       img.extension = {
         name: "citus",
         repository: pick(["https://example.org/citus.git", "ext-repo"]),
-        versions: subset([{ version: "12.1", ref: "v12.1", pg: [majors[0]] }, { version: "13.0", ref: "v13.0" }], 0.7),
+        // A version for every major, mostly: a major with none is refused.
+        versions: [...subset([{ version: "12.1", ref: "v12.1", pg: [majors[0]] }], 0.7), ...(chance(0.9) ? [{ version: "13.0", ref: "v13.0" }] : [])],
       };
     }
     if (kind !== "stylechecker") {
@@ -121,6 +122,20 @@ export function generateMatrix(rnd: Rng): Generated {
     if (chance(0.1)) img.description = "Made by the generator";
     if (chance(0.01)) img.flavour = pick(FLAVOURS);
     if (chance(0.01)) img.extensions = ["pgaudit"];
+    // What an image adds to its kind: env (placeholders the kind may lack), a CI user, tarballs.
+    if (chance(0.2)) {
+      // Placeholders the kind has a value for, most of the time.
+      const all = ["{major}", "{versions}", "v{version}", "{majors}", "{extensionVersions}", "plain"];
+      const fits = all.filter((v) => v === "plain" || (kind === "extupgradetester" ? true : kind === "pgupgradetester" ? /versions|majors/.test(v) && !v.includes("extension") : kind === "stylechecker" ? false : !v.includes("extension")));
+      img.env = chance(0.85) ? { EXT_PG: pick(chance(0.9) ? fits : all) } : { PG_MAJOR: null };
+    }
+    // null removes a default tool: extbuilder and pgupgradetester have lcov, the others none.
+    if (chance(0.05) && (["extbuilder", "pgupgradetester"].includes(kind) || chance(0.1))) img.packages = { ...(img.packages as object), lcov: null };
+    if (kind !== "operand" ? chance(0.2) : chance(0.01)) {
+      img.ciUser = { name: "ci", privilegeDrop: pick(["gosu", "setpriv"]), default: chance(0.5), ...(chance(0.5) ? { workdir: "/work", owns: ["/usr/lib/postgresql"] } : {}) };
+    }
+    const ext = img.extension as { tarballs?: unknown } | undefined;
+    if (ext && chance(0.5)) ext.tarballs = [{ path: "/install-pg{major}-{name}{ref}.tar" }, ...(chance(0.5) ? [{ path: "/so-pg{major}-{name}{version}.tar", only: "*.so" }] : [])];
     images.push(img);
   }
   const matrix = {

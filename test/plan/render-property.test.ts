@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { generateMatrix, KINDS, mulberry32 } from "./generate.js";
 
 const SEED = 20261123;
-const ATTEMPTS = 800;
+// More attempts since images also draw env, a CI user and tarballs, which some kinds refuse.
+const ATTEMPTS = 900;
 const inputs = { timestamp: "202611231530", revision: "abc1234" };
 
 // The Container and Directory methods the renderer may call; `satisfies` keeps them real names.

@@ -1,11 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { aptFiles, aptInstall, aptSetup, pgdgSources, pgInstall, pgPackages, renderPins, renderSources } from "../../src/recipes/apt.js";
-import type { Step } from "../../src/recipes/types.js";
+import type { RunStep } from "../../src/recipes/types.js";
 
-function scriptOf(step: Step): Extract<Step, { op: "run" }> {
-  if (step.op !== "run") throw new Error(`expected a run step, got ${step.op}`);
-  return step;
-}
+const scriptOf = (step: RunStep) => step;
 import type { PgVersion } from "../../src/plan/types.js";
 import { ctx } from "./helpers.js";
 

@@ -4,6 +4,7 @@ import { planFromText } from "../../src/plan/fromText.js";
 import type { ImageKind } from "../../src/kinds.js";
 import type { Planned, PlannedTarget, TargetOf } from "../../src/plan/types.js";
 import type { RecipeContext } from "../../src/recipes/index.js";
+import type { Recipe } from "../../src/recipes/types.js";
 
 const REQUIREMENTS = "images/failtester/requirements.txt";
 export const files = new Map([[REQUIREMENTS, readFileSync(REQUIREMENTS, "utf8")]]);
@@ -28,3 +29,13 @@ export function targetOf<K extends ImageKind>(id: string, kind: K): TargetOf<K> 
 }
 
 const isKind = <K extends ImageKind>(t: PlannedTarget, kind: K): t is TargetOf<K> & Planned => t.kind === kind;
+
+/** Every run script of a recipe, its artifacts' first. */
+export const runScripts = (r: Recipe) => [...r.artifacts.flatMap((a) => a.steps), ...r.steps].flatMap((s) => (s.op === "run" ? [s.script] : []));
+
+/** Every package on an `apt-get install` line of a recipe, as written. */
+export function installed(r: Recipe): string[] {
+  return runScripts(r).flatMap((script) =>
+    [...script.replaceAll("\\\n", " ").matchAll(/apt-get install ([^\n]*)/g)].flatMap((m) => m[1]!.split(/\s+/).filter((w) => w && !w.startsWith("-"))),
+  );
+}
