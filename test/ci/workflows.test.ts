@@ -103,8 +103,35 @@ describe("the module's functions", () => {
     expect(found[1]!.call.module).toEqual(found[0]!.call.module);
   });
 
+  it.each([
+    ["catalogs", "Catalogs from the release repository", "catalogs", ["--username", "--password", "--oidc-token"], ["export", "--path", "catalogs"]],
+    ["pins", "Bump pins from the package source", "bump-pins", [], ["report", ">", "pins.txt"]],
+    ["pins", "Bump pins from the package source", "bump-pins", [], ["matrix", "export", "--path", "matrix.yaml"]],
+  ])("GitHub %s / %s calls %s with registered arguments and chains", (job, step, fn, args, chain) => {
+    const found = githubCalls.filter((c) => c.job === job && c.step === step && c.call.chain.join(" ") === chain.join(" "));
+    expect(found).toHaveLength(1);
+    expect(found[0]!.call.fn).toBe(fn);
+    expect(found[0]!.call.args).toEqual(args);
+    for (const a of args) expect(registered.get(fn)).toContain(a.slice(2));
+  });
+
+  it.each(["MAIN", "TAG"] as const)("GitLab %s: a catalogs job after every release job, with registered arguments", (scenario) => {
+    const child = childPipeline(scenarios[scenario]);
+    expect(child.catalogs.needs.map((n: { job: string }) => n.job)).toEqual(jobs(child).filter((j) => j.startsWith("release:")));
+    const [call] = (child.catalogs.script as string[]).flatMap(daggerLines).map(parseCall);
+    expect(call!.fn).toBe("catalogs");
+    for (const a of call!.args) expect(registered.get("catalogs")).toContain(a.slice(2));
+    expect(childPipeline(MR).catalogs).toBeUndefined();
+  });
+
+  it("the catalogs job runs after every release job, and the pins job only on the schedule", () => {
+    expect(github.jobs.catalogs.needs).toEqual(["plan", "release"]);
+    expect(github.jobs.catalogs.if).toContain("needs.release.result != 'skipped'");
+    expect(github.jobs.pins.if).toBe("github.event_name == 'schedule'");
+  });
+
   it("makes no other dagger call on GitHub", () => {
-    expect(githubCalls).toHaveLength(6);
+    expect(githubCalls).toHaveLength(9);
   });
 
   it("chains calls the Report object has: check and directory, each a Directory to export", () => {
@@ -181,8 +208,8 @@ describe("one timestamp per run", () => {
     expect(github.jobs[job].env).toMatchObject({ TIMESTAMP: "${{ needs.plan.outputs.timestamp }}", REVISION: "${{ needs.plan.outputs.revision }}" });
   });
 
-  it("GitHub passes it to every dagger call", () => {
-    for (const { call } of githubCalls) expect(call.module).toEqual({ "--timestamp": '"$TIMESTAMP"', "--revision": '"$REVISION"' });
+  it("GitHub passes it to every dagger call of the run (the pins job plans nothing and publishes nothing)", () => {
+    for (const { call } of githubCalls.filter((c) => c.job !== "pins")) expect(call.module).toEqual({ "--timestamp": '"$TIMESTAMP"', "--revision": '"$REVISION"' });
   });
 
   it("GitLab computes it once, in the plan job", () => {
@@ -292,7 +319,9 @@ describe("no credentials on pull requests", () => {
   ])("GitHub %s / %s is the only kind of step with credentials, and never runs for a pull request", (job, step) => {
     const withSecrets = Object.keys(github.jobs).flatMap((j) => steps(j).filter(mentionsSecrets).map((s) => [j, s.name]));
     expect(withSecrets).toContainEqual([job, step]);
-    expect(withSecrets).toHaveLength(2);
+    // The third: the catalogs job, which runs only after release jobs ran (never for a pull request).
+    expect(withSecrets).toEqual(expect.arrayContaining([["catalogs", "Catalogs from the release repository"]]));
+    expect(withSecrets).toHaveLength(3);
     expect(steps(job).find((s) => s.name === step)!.if).toContain("github.event_name != 'pull_request'");
   });
 
@@ -380,7 +409,7 @@ describe("keyless signing of what passed", () => {
 
   it("GitHub gives id-token: write to the jobs that publish and release (catalogs are signed there), not to the plan", () => {
     const withIdToken = Object.keys(github.jobs).filter((j) => github.jobs[j].permissions?.["id-token"]);
-    expect(withIdToken).toEqual(["images", "release"]);
+    expect(withIdToken).toEqual(["images", "release", "catalogs"]);
     const token = steps("release").find((s) => s.name === "OIDC token for keyless signing")!;
     expect(token.run).toContain("audience=sigstore");
     for (const c of githubCalls.filter((c) => c.job === "release")) expect(c.call.args).toContain("--oidc-token");
