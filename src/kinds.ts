@@ -62,7 +62,10 @@ export interface KindSpec {
 
 const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
 /** Test images: the-process's dev/release scheme. */
-const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{shortrevision}", aliases: ["{version}"] };
+// Release tags carry the timestamp too: a scheduled run rebuilds an image whose packages changed
+// at the same revision, and that rebuild needs a unique tag of its own (a tag of the revision alone
+// already names the previous build and is immutable).
+const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{shortrevision}-{timestamp}", aliases: ["{version}"] };
 /** Keys only operands (flavour, bundled extensions) or the stylechecker (its own base) take. */
 const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base"];
 /** One PostgreSQL version: which one, for build scripts that read it from the environment. */
@@ -125,7 +128,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     postgres: "every",
     needs: [],
     forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
-    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}", aliases: ["{versions}"] },
+    tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}-{timestamp}", aliases: ["{versions}"] },
     platforms: AMD64,
     env: { PG_VERSIONS: "{versions}" },
     packages: TEST_TOOLS,
@@ -146,7 +149,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     postgres: "none",
     needs: ["base", "python"],
     forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
-    tags: { testing: "dev{timestamp}", release: "v{shortrevision}", aliases: ["latest"] },
+    tags: { testing: "dev{timestamp}", release: "v{shortrevision}-{timestamp}", aliases: ["latest"] },
     platforms: AMD64,
     env: {},
     packages: ["git"],

@@ -89,7 +89,7 @@ export class Publisher {
           const ref = targetRefs(t).testing;
           const tarball = built.tarball;
           const digest = built.result.digest!;
-          const published = await this.pushUnique(ref, digest, { tarball });
+          const published = await this.pushUnique(ref, digest, { tarball }, change);
           await this.pushSbom(t.repository.testing, digest, built.sboms[0]!.spdx, this.builder.lock(t.id));
           // Only what passed its smoke tests on every platform gets this far.
           const signed = await this.signAndAttest(t, `${t.repository.testing}@${digest}`, built);
@@ -151,7 +151,7 @@ export class Publisher {
     const gate = decideGate(checks, currentChecks);
 
     const release = refs.release;
-    const published = await this.pushUnique(release, digest, { copyFrom: `${t.repository.testing}@${digest}` });
+    const published = await this.pushUnique(release, digest, { copyFrom: `${t.repository.testing}@${digest}` }, change);
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
     // Signatures and attestations travel with the digest: the release repository verifies alone.
     const signed = this.signer ? await this.copySignatures(this.signer, { repository: t.repository.testing, digest }, { repository: t.repository.release, tag: t.tags.release }) : undefined;
@@ -176,10 +176,11 @@ export class Publisher {
   }
 
   /** Write a unique tag once; the same digest again is a no-op; another digest is refused. */
-  private async pushUnique(ref: string, digest: string, source: Parameters<RegistryClient["writeUnique"]>[1]): Promise<string[]> {
+  private async pushUnique(ref: string, digest: string, source: Parameters<RegistryClient["writeUnique"]>[1], change: string): Promise<string[]> {
     const held = await this.registry.writeUnique(ref, source);
     const decision = decideUniqueTag(ref, held, digest);
-    if (decision.action === "refuse") throw new Error(decision.reason);
+    // The usual cause: a tag template without {timestamp}, and a rebuild at the same revision.
+    if (decision.action === "refuse") throw new Error(`${decision.reason} (this run rebuilt it: ${change}); a unique tag without {timestamp} names one build per revision: add {timestamp} to the template, or publish from a new revision`);
     const pushed = await this.registry.digest(ref);
     if (pushed !== digest) throw new Error(`${ref} holds ${pushed ?? "nothing"} after the push, expected ${digest}`);
     return decision.action === "push" ? [ref] : [];

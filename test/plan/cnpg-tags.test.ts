@@ -96,7 +96,7 @@ describe("aliases per distro", () => {
 describe("revisions", () => {
   it("keeps test images' release tags short while annotations carry the full SHA", () => {
     const t = byId(valid, "exttester-16-trixie");
-    expect(t.tags.release).toBe("16.13-v0123456");
+    expect(t.tags.release).toBe("16.13-v0123456-202601020304");
     expect(t.annotations["org.opencontainers.image.revision"]).toBe(inputs.revision);
   });
 });

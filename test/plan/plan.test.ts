@@ -23,7 +23,7 @@ describe("plan", () => {
 
   it("puts every major of a distro in one pgupgradetester, previews left out", () => {
     expect(byId("pgupgradetester-trixie").postgres.map((p) => p.version)).toEqual(["16.13", "17.9"]);
-    expect(byId("pgupgradetester-trixie").tags.release).toBe("16.13-17.9-vabc1234");
+    expect(byId("pgupgradetester-trixie").tags.release).toBe("16.13-17.9-vabc1234-202601020304");
   });
 
   it("gives a preview major no aliases and no extension flavours", () => {
@@ -42,7 +42,7 @@ describe("plan", () => {
   });
 
   it("tags test images <pg>-dev<timestamp>, released as <pg>-v<revision>", () => {
-    expect(byId("exttester-16-trixie").tags).toEqual({ testing: "16.13-dev202601020304", release: "16.13-vabc1234", aliases: ["16.13"] });
+    expect(byId("exttester-16-trixie").tags).toEqual({ testing: "16.13-dev202601020304", release: "16.13-vabc1234-202601020304", aliases: ["16.13"] });
   });
 
   it("stacks extensions on the parent flavour and records dependencies", () => {
