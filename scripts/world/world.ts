@@ -114,7 +114,10 @@ async function withLocalCas(bases: Record<string, string>): Promise<Record<strin
 /** Candidate versions apt would install in a release's base, with the test matrix's sources. */
 async function candidates(base: string, release: string, majors: number[], packages: string[]): Promise<Map<string, string>> {
   const postgres = majors.map((major) => ({ major, version: `${major}.0`, preview: false }));
-  const script = [aptSetup("distro", release, postgres, { mirror: "", archive: "", keyUrl: "", fingerprint: "" }), "apt-get update -qq", `apt-cache policy ${packages.join(" ")}`].join("\n");
+  // aptSetup is a recipe step: its script writes the sources.
+  const setup = aptSetup("distro", release, postgres, { mirror: "", archive: "", keyUrl: "", fingerprint: "" });
+  if (setup.op !== "run") throw new Error(`aptSetup gave a ${setup.op} step, not a run step`);
+  const script = [setup.script, "apt-get update -qq", `apt-cache policy ${packages.join(" ")}`].join("\n");
   const r = await docker(["run", "--rm", "--network", "host", base, "sh", "-ec", script]);
   if (r.code !== 0) throw new Error(`resolving versions on ${release}: ${tail(r.out)}`);
   const found = new Map<string, string>();
