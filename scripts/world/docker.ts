@@ -2,7 +2,7 @@
 // bench/images.ts. A smoke failure reads "<target>: <check>: exit <n>" and the output's tail.
 import { spawn, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
-import type { ExpectedConfig, Recipe, SmokeCheck } from "../../src/recipes/types.js";
+import type { ExpectedConfig, Recipe, Runtime, SmokeCheck } from "../../src/recipes/types.js";
 
 export interface Result {
   code: number;
@@ -32,6 +32,8 @@ export function docker(args: string[], input?: string): Promise<Result> {
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     child.on("error", fail);
     child.on("close", (code) => done({ code: code ?? 1, out }));
+    // A command that exits before reading its input (docker run) closes the pipe: its exit code says the rest.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(input ?? "");
   });
 }
@@ -67,7 +69,26 @@ export function smokeArgs(image: string, check: SmokeCheck, roots: MountRoots): 
     "-v",
     `${resolve("context" in m ? roots.context : roots.fixtures, "context" in m ? m.context : m.fixture)}:${m.at}:ro`,
   ]);
-  return ["run", "--rm", "--network", "host", ...(check.user ? ["-u", check.user] : []), ...mounts, image, "sh", "-ec", check.script];
+  const user = check.runtime ? [] : check.user ? ["-u", check.user] : [];
+  return ["run", "--rm", "--network", "host", ...user, ...(check.runtime ? runtimeArgs(check.runtime) : []), ...mounts, image, "sh", "-ec", check.script];
+}
+
+/**
+ * A Runtime as docker run flags: all of it is native. Docker has no fsGroup, so a volume is a
+ * local volume on tmpfs whose root belongs to the run's user (`--rm` removes it); a tmpfs keeps
+ * the image's mode when the directory exists there (Docker's doing: /run stays 0755).
+ */
+export function runtimeArgs(r: Runtime): string[] {
+  const [uid, gid = uid] = r.user.split(":");
+  return [
+    ...(r.readOnlyRoot ? ["--read-only"] : []),
+    "-u",
+    r.user,
+    ...(r.dropCapabilities ? ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"] : []),
+    ...r.tmpfs.flatMap((p) => ["--tmpfs", `${p}:mode=0777`]),
+    ...r.volumes.flatMap((p) => ["--mount", `type=volume,dst=${p},volume-opt=type=tmpfs,volume-opt=device=tmpfs,"volume-opt=o=uid=${uid},gid=${gid},mode=0700"`]),
+    ...Object.entries(r.env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+  ];
 }
 
 /** Problems with an image's config against what the recipe expects (pure). */

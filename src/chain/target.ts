@@ -1,9 +1,9 @@
 // One target through the chain: build → smoke → SBOM. Results, not exceptions: one target
 // failing never hides the others' results.
-import { dag, type Container, type File } from "@dagger.io/dagger";
+import { dag, type Container, type Directory, type File } from "@dagger.io/dagger";
 import type { CheckResult } from "../release/decisions.js";
 import type { Platform } from "../kinds.js";
-import type { Recipe } from "../recipes/types.js";
+import type { Recipe, Runtime, SmokeCheck } from "../recipes/types.js";
 import { mountDirectory, type DaggerContext } from "../render/dagger.js";
 
 /** One platform's SBOM: syft's SPDX and CycloneDX documents, and their paths in the report. */
@@ -34,13 +34,66 @@ export async function smoke(image: Container, recipe: Recipe, ctx: DaggerContext
     for (const m of check.mounts ?? []) c = c.withMountedDirectory(m.at, mountDirectory(m, ctx));
     if (check.user) c = c.withUser(check.user);
     try {
-      await c.withExec(["sh", "-ec", check.script]).sync();
+      await (check.runtime ? underRuntime(c, check, check.runtime) : c.withExec(["sh", "-ec", check.script])).sync();
       return { name: check.name, ok: true };
     } catch (e) {
       return { name: check.name, ok: false, detail: failure(e) };
     }
   });
   return [...(await configChecks(image, recipe)), ...(await Promise.all(checks))];
+}
+
+/**
+ * A check under a Runtime, as far as withExec allows. Native: the user, tmpfs at the writable
+ * paths (mode 0777, like emptyDirs: a tmpfs takes its mount point's mode), each volume an empty
+ * directory owned by the user (fsGroup's effect), the environment. Emulated: the read-only
+ * root. Before the check, as root, the mount points are made, every directory is listed and a
+ * marker touched; after it, as root, every file newer than the marker and every new directory
+ * outside the writable paths fails the check, listed. What this does not see, where Docker's
+ * --read-only refuses it: a deletion, a chmod, a file given an old mtime; the write itself
+ * succeeds, so a step that depends on it is not failed. Not emulated: capabilities. A non-root
+ * exec holds none (the check reads CapEff and CapPrm), but the bounding set is the engine's
+ * default, so a setuid file could still gain some; Docker drops them all and sets no-new-privileges.
+ */
+export function underRuntime(c: Container, check: SmokeCheck, r: Runtime, emptyDirectory: () => Directory = () => dag.directory()): Container {
+  let run = c.withUser("root").withExec(["sh", "-ec", prepareScan(r)]);
+  for (const p of r.tmpfs) run = run.withMountedTemp(p);
+  for (const p of r.volumes) run = run.withMountedDirectory(p, emptyDirectory(), { owner: r.user });
+  for (const [k, v] of Object.entries(r.env)) run = run.withEnvVariable(k, v);
+  run = run.withUser(r.user).withExec(["sh", "-ec", check.script]);
+  return r.readOnlyRoot ? run.withUser("root").withExec(["sh", "-ec", scanWrites(r)]) : run;
+}
+
+/** The scan's own files, kept out of what it scans. */
+const SCAN_DIR = "/.pg-images-scan";
+
+/**
+ * What find leaves out: the kernel's and the engine's filesystems, the writable paths, the scan's
+ * files, and those the engine writes itself for every exec (Docker and Kubernetes mount them too).
+ */
+function prunes(r: Runtime): string {
+  const paths = ["/proc", "/sys", "/dev", ...r.tmpfs, ...r.volumes, SCAN_DIR, "/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/.init"];
+  return `\\( ${paths.map((p) => `-path '${p}'`).join(" -o ")} \\) -prune`;
+}
+
+/** Shell, as root before the check: mount points (tmpfs ones 0777), the directory list, the marker. */
+export function prepareScan(r: Runtime): string {
+  return [
+    `mkdir -p ${[...r.tmpfs, ...r.volumes].map((p) => `'${p}'`).join(" ")} ${SCAN_DIR}`,
+    `chmod 0777 ${r.tmpfs.map((p) => `'${p}'`).join(" ")}`,
+    `find / -xdev ${prunes(r)} -o -type d -print > ${SCAN_DIR}/dirs`,
+    // Touched twice: the second sets its mtime alone, after its directory's.
+    `touch ${SCAN_DIR}/marker && touch ${SCAN_DIR}/marker`,
+  ].join("\n");
+}
+
+/** Shell, as root after the check: fails listing what was written outside the writable paths. */
+export function scanWrites(r: Runtime): string {
+  const writable = [...r.tmpfs, ...r.volumes].join(", ");
+  return [
+    `w=$( { find / -xdev ${prunes(r)} -o ! -type d -newer ${SCAN_DIR}/marker -print; find / -xdev ${prunes(r)} -o -type d -print | grep -vxF -f ${SCAN_DIR}/dirs; } | sort)`,
+    `[ -z "$w" ] || { echo "written outside the writable paths (${writable}), on a root filesystem meant read-only: $(echo "$w" | head -20 | tr '\\n' ' ')"; exit 1; }`,
+  ].join("\n");
 }
 
 async function configChecks(image: Container, recipe: Recipe): Promise<CheckResult[]> {

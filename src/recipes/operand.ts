@@ -6,12 +6,29 @@
 import type { OperandTarget } from "../plan/types.js";
 import { aptInstall, aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
 import { sha256 } from "./key.js";
-import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
+import { binDir, expectVersion, onPath, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
-import type { Recipe, SmokeCheck, Step } from "./types.js";
+import type { Recipe, Runtime, SmokeCheck, Step } from "./types.js";
 
 /** The user operand images run as, by UID (and GID): what operators expect (runAsUser: 26). */
 export const OPERAND_UID = 26;
+
+/**
+ * How an operator runs the image; this mirrors CloudNativePG's instance pod: read-only root,
+ * UID/GID 26, every capability dropped, emptyDirs at /run, /controller (sockets and TMPDIR for
+ * the instance manager) and /dev/shm, PGDATA one level down the data volume.
+ */
+export const OPERATOR_RUNTIME: Runtime = {
+  readOnlyRoot: true,
+  user: `${OPERAND_UID}:${OPERAND_UID}`,
+  dropCapabilities: true,
+  tmpfs: ["/run", "/controller", "/dev/shm"],
+  volumes: ["/var/lib/postgresql/data"],
+  env: { PGDATA: "/var/lib/postgresql/data/pgdata", PGHOST: "/controller/run", TMPDIR: "/controller/tmp" },
+};
+
+/** What the operator calls, by name, from PATH. */
+const OPERATOR_COMMANDS = ["initdb", "postgres", "pg_ctl", "pg_controldata", "pg_isready", "pg_basebackup", "pg_rewind", "psql"];
 
 /** Where an operand's requirements file is copied to before pip installs it. */
 export const OPERAND_REQUIREMENTS = "/opt/pg-images/operand/requirements.txt";
@@ -133,6 +150,7 @@ function operandSmoke(target: OperandTarget): SmokeCheck[] {
       name: `server starts and reports ${pg.version}`,
       script: [startCluster({ bin }), expectVersion(pg), stopCluster({ bin })].join("\n"),
     },
+    operatorCheck(),
   ];
   const creates = target.extensions.flatMap((e) => e.create);
   if (creates.length > 0) {
@@ -155,4 +173,42 @@ function operandSmoke(target: OperandTarget): SmokeCheck[] {
     });
   }
   return checks;
+}
+
+/**
+ * The cluster's life as the operator drives it, under OPERATOR_RUNTIME: every command from PATH,
+ * initdb (UTF8, C collation) into $PGDATA, a server whose sockets are in $PGHOST only, the
+ * status and backup tools, a clean stop. Each step names itself when it fails; with the root
+ * read-only, a write elsewhere fails the step that made it ("Read-only file system").
+ */
+function operatorCheck(): SmokeCheck {
+  const id = OPERAND_UID;
+  // The log first (when the command got as far as writing it), the verdict last.
+  const fail = (what: string, log?: string) => `{ ${log ? `[ ! -f "${log}" ] || cat "${log}"; ` : ""}echo "${what}"; exit 1; }`;
+  return {
+    name: "runs as an operator runs it: read-only root, 26:26, no capabilities",
+    runtime: OPERATOR_RUNTIME,
+    script: [
+      `[ "$(id -u):$(id -g)" = "${id}:${id}" ] || ${fail(`runs as $(id -u):$(id -g), expected ${id}:${id}`)}`,
+      `getent passwd ${id} >/dev/null || ${fail(`no passwd entry for UID ${id}: initdb and postgres look the user up`)}`,
+      `for c in CapPrm CapEff; do v=$(sed -n "s/^$c:[[:space:]]*//p" /proc/self/status); [ "$v" = 0000000000000000 ] || ${fail("$c is $v: the process holds capabilities")}; done`,
+      onPath(OPERATOR_COMMANDS),
+      // The instance manager makes these in the /controller tmpfs.
+      `mkdir -p "$PGHOST" "$TMPDIR"`,
+      `initdb -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --lc-collate=C --lc-ctype=C >"$TMPDIR/initdb.log" 2>&1 || ${fail("initdb into $PGDATA failed", "$TMPDIR/initdb.log")}`,
+      `pg_ctl -D "$PGDATA" -l "$TMPDIR/server.log" -w -o "-c listen_addresses= -c unix_socket_directories=$PGHOST" start >/dev/null || ${fail("the server did not start with its sockets in $PGHOST", "$TMPDIR/server.log")}`,
+      `r=$(pg_isready) || ${fail("pg_isready: $r", "$TMPDIR/server.log")}`,
+      `e=$(psql -X -At -U postgres -d postgres -c "SELECT pg_encoding_to_char(encoding) || ' ' || datcollate FROM pg_database WHERE datname = 'postgres'") || ${fail("psql on $PGHOST failed")}`,
+      `[ "$e" = "UTF8 C" ] || ${fail("the cluster's encoding and collation are '$e', expected 'UTF8 C'")}`,
+      `pg_controldata "$PGDATA" | grep -q '^Database cluster state: *in production$' || { pg_controldata "$PGDATA"; echo "pg_controldata: the cluster is not in production"; exit 1; }`,
+      // mktemp follows TMPDIR: the copy lands in the /controller tmpfs.
+      `b=$(mktemp -d)`,
+      `pg_basebackup -U postgres -D "$b/base" -c fast -X stream >"$TMPDIR/basebackup.log" 2>&1 || ${fail("pg_basebackup into $b/base failed", "$TMPDIR/basebackup.log")}`,
+      `[ -f "$b/base/PG_VERSION" ] || ${fail("pg_basebackup left no PG_VERSION in $b/base")}`,
+      `pg_rewind --help >/dev/null || ${fail("pg_rewind --help failed")}`,
+      `pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null || ${fail("the server did not stop", "$TMPDIR/server.log")}`,
+      `grep -q 'database system is shut down' "$TMPDIR/server.log" || ${fail("no clean shutdown in the server log", "$TMPDIR/server.log")}`,
+      `echo "$r; $e; base backup and clean stop under $PGDATA"`,
+    ].join("\n"),
+  };
 }

@@ -57,6 +57,27 @@ export interface SmokeCheck {
   user?: string;
   /** Directories mounted read-only: from the build context, or a fixture of pg-images itself. */
   mounts?: Mount[];
+  /** How the container runs (user, filesystem, capabilities); absent, the image runs as it is. */
+  runtime?: Runtime;
+}
+
+/**
+ * A container run under constraints, as an orchestrator runs it. Docker applies every field
+ * directly; Dagger's withExec has no read-only root or capability drop, so its runner emulates
+ * the root by a scan for writes afterwards (src/chain/target.ts says how).
+ */
+export interface Runtime {
+  /** Nothing may be written outside the tmpfs and volumes below. */
+  readOnlyRoot: boolean;
+  /** "uid:gid", replacing the check's user and the image's. */
+  user: string;
+  /** No capabilities, and no way to gain any (no privilege escalation through setuid files). */
+  dropCapabilities: boolean;
+  /** Empty in-memory directories, mode 0777 (a pod's emptyDir), fresh for the check. */
+  tmpfs: string[];
+  /** Empty directories owned by `user` (what a pod's fsGroup makes of a volume), fresh for the check. */
+  volumes: string[];
+  env: Record<string, string>;
 }
 
 export type Mount =

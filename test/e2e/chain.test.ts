@@ -61,6 +61,10 @@ describe("the chain on a real engine", () => {
     expect(statuses(summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
     expect(code).toBe(0);
     for (const t of Object.values(summary.targets)) expect(t.checks.every((c) => c.ok)).toBe(true);
+    // Operands ran the check under the operator's runtime, by name, through the Dagger runner.
+    for (const id of ["minimal-15-bookworm", "standard-15-bookworm"]) {
+      expect(summary.targets[id]!.checks.map((c) => c.name)).toContain("runs as an operator runs it: read-only root, 26:26, no capabilities");
+    }
     const spdx = JSON.parse(readFileSync(join(work, "out/build-all", summary.targets["minimal-15-bookworm"]!.sbom!.spdx), "utf8")) as { packages: { name: string; versionInfo: string }[] };
     const pg = spdx.packages.find((p) => p.name === "postgresql-15");
     expect(pg?.versionInfo).toMatch(new RegExp(`^${pgVersion.replace(/\./g, "\\.")}-`));

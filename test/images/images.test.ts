@@ -71,7 +71,10 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
     const { seconds } = await build(id, ref(t), dockerfile, world!.dir);
     built.set(id, ref(t));
     const started = Date.now();
-    const reports = await smoke(id, ref(t), recipeFor(t, world!.ctx), world!.roots);
+    const recipe = recipeFor(t, world!.ctx);
+    const reports = await smoke(id, ref(t), recipe, world!.roots);
+    // Operands: one of the checks ran under the operator's runtime.
+    if (t.kind === "operand") expect(reports.map((r) => r.check)).toContain(recipe.smoke.find((c) => c.runtime)?.name);
     const mb = ((await imageSize(ref(t))) / 1e6).toFixed(0);
     summary.push(`${id}: build ${seconds.toFixed(0)} s, ${mb} MB, smoke ${((Date.now() - started) / 1000).toFixed(1)} s (${reports.length} checks)`);
     console.log(summary[summary.length - 1] + "\n" + reports.map((r) => `  ✓ ${r.check} (${r.seconds.toFixed(1)} s)`).join("\n"));
@@ -111,6 +114,32 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
       needs("extbuilder-15-bookworm");
       await expect(smoke(minimal, built.get("extbuilder-15-bookworm")!, recipeFor(target(minimal), world!.ctx), world!.roots)).rejects.toThrow(
         /^minimal-15-bookworm: image user: "", expected "26"/,
+      );
+    });
+
+    // The operator-runtime check alone, on an operand broken after the build: seconds, not a rebuild.
+    const underOperator = (id: string) => {
+      const r = recipeFor(target(id), world!.ctx);
+      return { ...r, config: undefined, smoke: r.smoke.filter((c) => c.runtime) };
+    };
+    const OPERATOR = "runs as an operator runs it: read-only root, 26:26, no capabilities";
+
+    it("an operand whose pg_ctl writes a pid file under /var/run/postgresql fails the operator-runtime check, naming the path", async () => {
+      needs(minimal);
+      const tag = "pg-images-test/broken:var-run";
+      const wrapper = String.raw`#!/bin/sh\nset -e\necho $$ > /var/run/postgresql/pg_ctl.pid\nexec /usr/lib/postgresql/15/bin/pg_ctl.real "$@"\n`;
+      await build(minimal, tag, `FROM ${built.get(minimal)!}\nUSER root\nRUN cd /usr/lib/postgresql/15/bin && mv pg_ctl pg_ctl.real && printf '${wrapper}' > pg_ctl && chmod 755 pg_ctl\nUSER 26\n`, world!.dir);
+      await expect(smoke(minimal, tag, underOperator(minimal), world!.roots)).rejects.toThrow(
+        new RegExp(`^minimal-15-bookworm: ${OPERATOR}: exit 1\n[\\s\\S]*cannot create /var/run/postgresql/pg_ctl\\.pid: Directory nonexistent[\\s\\S]*the server did not start with its sockets in /controller/run`),
+      );
+    });
+
+    it("an operand without a passwd entry for UID 26 fails the operator-runtime check", async () => {
+      needs(minimal);
+      const tag = "pg-images-test/broken:no-passwd";
+      await build(minimal, tag, `FROM ${built.get(minimal)!}\nUSER root\nRUN userdel postgres\nUSER 26\n`, world!.dir);
+      await expect(smoke(minimal, tag, underOperator(minimal), world!.roots)).rejects.toThrow(
+        new RegExp(`^minimal-15-bookworm: ${OPERATOR}: exit 1\nno passwd entry for UID 26: initdb and postgres look the user up$`),
       );
     });
 
