@@ -25,9 +25,12 @@ export function socketDirCheck(): SmokeCheck {
   };
 }
 
-/** The command prefix that runs the rest of a line as the CI user. */
+/**
+ * The command prefix that runs the rest of a line as the CI user. gosu sets HOME from the user's
+ * passwd entry; setpriv keeps the caller's (root's), so it is set here, and PATH is kept for both.
+ */
 export function dropTo(u: CiUser): string {
-  return u.privilegeDrop === "gosu" ? `gosu ${u.name}` : `setpriv --reuid=${u.name} --regid=${u.name} --init-groups`;
+  return u.privilegeDrop === "gosu" ? `gosu ${u.name}` : `setpriv --reuid=${u.name} --regid=${u.name} --init-groups env HOME=${shellQuote(u.home)}`;
 }
 
 /** The step, as root, that installs the privilege-drop tool from the release's own archive where the image lacks it. */

@@ -158,7 +158,7 @@ describe("CI user", () => {
     expect(r.steps[0]).toEqual({ op: "user", user: "root" });
     expect(r.steps.at(-1)).toEqual({ op: "user", user: "ci" });
     expect(runScripts(r).some((s) => s.includes("gosu"))).toBe(false);
-    expect(r.smoke.find((c) => c.name === "CI user ci (setpriv)")!.script).toContain("w=$(setpriv --reuid=ci --regid=ci --init-groups id -un)");
+    expect(r.smoke.find((c) => c.name === "CI user ci (setpriv)")!.script).toContain("w=$(setpriv --reuid=ci --regid=ci --init-groups env HOME=/work id -un)");
     expect(r.smoke.find((c) => c.name === "runs as ci")!.user).toBeUndefined();
     expect(r.smoke.filter((c) => c.user === undefined).map((c) => c.name)).toEqual(["runs as ci", "environment PG_MAJOR, PG_VERSION"]);
   });
