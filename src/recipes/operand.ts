@@ -3,6 +3,7 @@
 // operator (CloudNativePG and the like) owns the data directory and the process.
 import type { OperandTarget } from "../plan/types.js";
 import { aptInstall, aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
+import { reproducible } from "./reproducible.js";
 import { binDir, expectVersion, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, SmokeCheck, Step } from "./types.js";
@@ -32,17 +33,18 @@ export function operandRecipe(target: OperandTarget, ctx: RecipeContext): Recipe
 function minimalSteps(target: OperandTarget, ctx: RecipeContext): Step[] {
   const [pg] = target.postgres;
   return [
-    { op: "run", script: aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg) },
-    { op: "run", script: pgInstall([...pgPackages([pg]), ...extraPackages(target), ...extensionPackages(target.extensions)]) },
-    { op: "run", script: moveToUid26() },
+    reproducible(aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg)),
+    reproducible(pgInstall([...pgPackages([pg]), ...extraPackages(target), ...extensionPackages(target.extensions)])),
+    reproducible(moveToUid26()),
   ];
 }
 
+// Package steps end with the normalisation of reproducible.ts, so equal inputs give equal layers.
 // A flavour on top of another: the parent is root-less (USER 26), so switch back for apt.
 // target.extensions holds the parent's too; apt leaves those, already at their pins, alone.
 function layerSteps(target: OperandTarget): Step[] {
   const packages = [...extraPackages(target), ...extensionPackages(target.extensions)];
-  return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [{ op: "run" as const, script: aptInstall(packages) }] : [])];
+  return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [reproducible(aptInstall(packages))] : [])];
 }
 
 const extraPackages = (t: OperandTarget) => t.packages.map((p) => pinned(p.name, p.version || undefined));
