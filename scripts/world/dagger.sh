@@ -241,15 +241,19 @@ socket_ready() {
 # An extra engine shares the host's network namespace with the shared one, so it needs its own
 # interface name (--network-name), its own range, and its own DNS port: the engine's dnsmasq
 # listens on the wildcard address, port 53, and a second one could not bind. A wrapper makes
-# dnsmasq listen on <dns-port>, and a REDIRECT rule sends the containers' queries to the
-# engine's bridge address there; the rules carry the engine's name, so stop removes them.
+# dnsmasq listen on <dns-port>; NAT rules send queries for the engine's bridge address, port 53,
+# there: the containers' (PREROUTING) and the engine's own, which resolves service names through
+# the same address (OUTPUT; DNAT, since dnsmasq answers on its interface's address, not on
+# loopback). The rules carry the engine's name, so stop removes them.
 extra_dir() { echo "$WORLD/dagger-extra/$1"; }
 extra_net() { echo "x$(printf '%s' "$1" | sha256sum | cut -c1-8)"; }
-extra_dns_rules() { # extra_dns_rules <-I|-D> <name> <port>
-  local p
+extra_dns_rules() { # extra_dns_rules <name> <cidr> <port>
+  local p gw=${2%.0.0/16}.0.1
   for p in udp tcp; do
-    iptables -t nat "$1" PREROUTING -i "$(extra_net "$2")0" -p "$p" --dport 53 -j REDIRECT --to-ports "$3" \
-      -m comment --comment "pg-images extra engine $2"
+    iptables -t nat -I PREROUTING -i "$(extra_net "$1")0" -p "$p" --dport 53 -j REDIRECT --to-ports "$3" \
+      -m comment --comment "pg-images extra engine $1"
+    iptables -t nat -I OUTPUT -d "$gw" -p "$p" --dport 53 -j DNAT --to-destination "$gw:$3" \
+      -m comment --comment "pg-images extra engine $1"
   done
 }
 extra_stop() {
@@ -258,7 +262,9 @@ extra_stop() {
   docker stop -t 30 "$name" >/dev/null 2>&1 || true
   docker rm -f "$name" >/dev/null 2>&1 || true
   drop_stale_nat "$(extra_net "$name")"
-  { iptables -t nat -S PREROUTING 2>/dev/null || true; } | { grep -F "pg-images extra engine $name\"" || true; } |
+  # The engine leaves its bridge behind; a second one with the same address would take its routes.
+  ip link delete "$(extra_net "$name")0" 2>/dev/null || true
+  { iptables -t nat -S 2>/dev/null || true; } | { grep -F "pg-images extra engine $name\"" || true; } |
     while read -r rule; do eval "iptables -t nat ${rule/#-A/-D}"; done
   awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
   rm -rf "$dir"
@@ -274,7 +280,7 @@ extra_start() {
   mkdir -p "$dir/state" "$dir/run"
   printf '#!/bin/sh\nexec /usr/sbin/dnsmasq --port=%s "$@"\n' "$port" >"$dir/dnsmasq"
   chmod 755 "$dir/dnsmasq"
-  extra_dns_rules -I "$name" "$port"
+  extra_dns_rules "$name" "$cidr" "$port"
   log "starting extra engine $name ($cidr, DNS on port $port)"
   # As start_engine, with its own state, socket, interface, range and dnsmasq.
   docker run -d --name "$name" --label org.pg-images.dagger-extra=1 \

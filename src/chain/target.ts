@@ -108,8 +108,13 @@ t=$(date -u -d "@$e" +%Y-%m-%dT%H:%M:%SZ)
 d=$(tr -d ' \\n' < index.json | grep -o '"digest":"sha256:[0-9a-f]\\{64\\}"' | head -n 1 | cut -d'"' -f4)
 [ -n "$d" ] || { echo "no image in index.json: $(cat index.json)"; exit 1; }
 regctl image mod "ocidir:///work@$d" --create normalized --time "set=$t,after=$t" --reproducible --to-oci >/dev/null
-regctl image copy ocidir:///work:normalized ocidir:///out:normalized >/dev/null
-cd / && rm -rf /work && mv /out /work && cd /work`;
+src=ocidir:///work:normalized
+# With nothing to change, regctl makes no tag: the image is already as it should be.
+regctl image digest "$src" >/dev/null 2>&1 || src="ocidir:///work@$d"
+regctl image copy "$src" ocidir:///out:normalized >/dev/null
+cd / && rm -rf /work && mv /out /work && cd /work
+# index.json as the engine writes it: regctl's tag and time stay out of the artefact.
+sed -i 's/,"annotations":{[^}]*}//' index.json`;
 
 // Shell for finishTarball, in /work: index.json points at the image index blob, which Dagger
 // writes without annotations of its own; "annotations" is added as its last member, the blob is
