@@ -121,8 +121,12 @@ export function tarEntries(tar: Buffer): Map<string, Entry> {
   return entries;
 }
 
-/** Per file of two layers: what differs ("content" for the bytes, else the header fields). */
+/**
+ * Per file of two layers: what differs ("content" for the bytes, else the header fields). Files
+ * whose content differs come first: they are what a reader looks for among many time changes.
+ */
 export function layerDiff(a: Map<string, Entry>, b: Map<string, Entry>): string[] {
+  const content: string[] = [];
   const out: string[] = [];
   for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
     const x = a.get(name);
@@ -133,9 +137,10 @@ export function layerDiff(a: Map<string, Entry>, b: Map<string, Entry>): string[
     }
     const fields = (Object.keys({ ...x, ...y }) as (keyof Entry)[]).filter((k) => x[k] !== y[k]);
     if (fields.length === 0) continue;
-    out.push(`/${name}: ${fields.map((k) => (k === "sha256" ? "content" : `${k} ${String(x[k])} ≠ ${String(y[k])}`)).join(", ")}`);
+    const line = `/${name}: ${fields.map((k) => (k === "sha256" ? "content" : `${k} ${String(x[k])} ≠ ${String(y[k])}`)).join(", ")}`;
+    (fields.includes("sha256") ? content : out).push(line);
   }
-  return out;
+  return [...content, ...out];
 }
 
 const platformOf = (d: Descriptor) => (d.platform ? [d.platform.os, d.platform.architecture, d.platform.variant].filter(Boolean).join("/") : "(no platform)");
