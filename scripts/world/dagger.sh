@@ -4,6 +4,11 @@
 # local Docker engine as $ENGINE_NAME with its socket under $WORLD/dagger/run.
 # Needs docker.sh first (Docker engine, debootstrap). Every step is skipped
 # when its output is already there for this version.
+#
+# Extra throwaway engines (a fresh cache, e.g. to compare digests across engines), beside the
+# shared one and from the same image:
+#   dagger.sh extra-start <name> <cidr> <dns-port>   prints the engine's runner host
+#   dagger.sh extra-stop <name>                      stops it and deletes its state
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -216,16 +221,86 @@ start_engine() {
 
 # NAT rules left by an engine that was killed (none can be live once its
 # container is gone). The engine writes them with the host's iptables.
+# drop_stale_nat [network-name]: the shared engine's is "dagger".
 drop_stale_nat() {
   command -v iptables >/dev/null || return 0
-  local rule chain
-  { iptables -t nat -S POSTROUTING 2>/dev/null || true; } | { grep -F 'name: \"dagger\"' || true; } | while read -r rule; do
+  local rule chain net=${1:-dagger}
+  { iptables -t nat -S POSTROUTING 2>/dev/null || true; } | { grep -F "name: \\\"$net\\\"" || true; } | while read -r rule; do
     chain=${rule##* -j }
     eval "iptables -t nat ${rule/#-A/-D}" && iptables -t nat -F "$chain" && iptables -t nat -X "$chain"
   done
 }
 
+# socket_ready <socket>: an engine answers there.
+socket_ready() {
+  [[ -S $1 ]] && (cd "$dagger_dir" &&
+    _EXPERIMENTAL_DAGGER_RUNNER_HOST="unix://$1" DO_NOT_TRACK=1 \
+      timeout 30 "$WORLD/bin/dagger" --progress=plain query <<<'{ version }')
+}
+
+# An extra engine shares the host's network namespace with the shared one, so it needs its own
+# interface name (--network-name), its own range, and its own DNS port: the engine's dnsmasq
+# listens on the wildcard address, port 53, and a second one could not bind. A wrapper makes
+# dnsmasq listen on <dns-port>; NAT rules send queries for the engine's bridge address, port 53,
+# there: the containers' (PREROUTING) and the engine's own, which resolves service names through
+# the same address (OUTPUT; DNAT, since dnsmasq answers on its interface's address, not on
+# loopback). The rules carry the engine's name, so stop removes them.
+extra_dir() { echo "$WORLD/dagger-extra/$1"; }
+extra_net() { echo "x$(printf '%s' "$1" | sha256sum | cut -c1-8)"; }
+extra_dns_rules() { # extra_dns_rules <name> <cidr> <port>
+  local p gw=${2%.0.0/16}.0.1
+  for p in udp tcp; do
+    iptables -t nat -I PREROUTING -i "$(extra_net "$1")0" -p "$p" --dport 53 -j REDIRECT --to-ports "$3" \
+      -m comment --comment "pg-images extra engine $1"
+    iptables -t nat -I OUTPUT -d "$gw" -p "$p" --dport 53 -j DNAT --to-destination "$gw:$3" \
+      -m comment --comment "pg-images extra engine $1"
+  done
+}
+extra_stop() {
+  local name=$1 dir rule
+  dir=$(extra_dir "$name")
+  docker stop -t 30 "$name" >/dev/null 2>&1 || true
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  drop_stale_nat "$(extra_net "$name")"
+  # The engine leaves its bridge behind; a second one with the same address would take its routes.
+  ip link delete "$(extra_net "$name")0" 2>/dev/null || true
+  { iptables -t nat -S 2>/dev/null || true; } | { grep -F "pg-images extra engine $name\"" || true; } |
+    while read -r rule; do eval "iptables -t nat ${rule/#-A/-D}"; done
+  awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+  rm -rf "$dir"
+}
+extra_start() {
+  local name=$1 cidr=$2 port=$3 dir
+  [[ $name =~ ^[a-z][a-z0-9-]{0,40}$ && $name != "$ENGINE_NAME" ]] || die "extra engine name: lower-case letters, digits and dashes, not $ENGINE_NAME: '$name'"
+  [[ $cidr =~ ^10\.[0-9]+\.0\.0/16$ && $cidr != "$ENGINE_CIDR" ]] || die "extra engine range: a 10.N.0.0/16 other than the shared engine's $ENGINE_CIDR: '$cidr'"
+  [[ $port =~ ^[0-9]+$ && $port -gt 1024 && $port -lt 65536 && $port != 53 ]] || die "extra engine DNS port: 1025-65535: '$port'"
+  docker image inspect "$ENGINE_IMAGE" >/dev/null 2>&1 || die "no $ENGINE_IMAGE: run dagger.sh first"
+  extra_stop "$name"
+  dir=$(extra_dir "$name")
+  mkdir -p "$dir/state" "$dir/run"
+  printf '#!/bin/sh\nexec /usr/sbin/dnsmasq --port=%s "$@"\n' "$port" >"$dir/dnsmasq"
+  chmod 755 "$dir/dnsmasq"
+  extra_dns_rules "$name" "$cidr" "$port"
+  log "starting extra engine $name ($cidr, DNS on port $port)"
+  # As start_engine, with its own state, socket, interface, range and dnsmasq.
+  docker run -d --name "$name" --label org.pg-images.dagger-extra=1 \
+    --network host --cgroupns host \
+    --cap-add ALL --cap-drop SYS_RESOURCE --device-cgroup-rule 'a *:* rwm' \
+    --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+    --security-opt systempaths=unconfined -v /sys:/sys -v /sys/fs/cgroup:/sys/fs/cgroup \
+    -v "$dir/state:/var/lib/dagger" -v "$dir/run:/run/dagger" -v "$dir/dnsmasq:/usr/local/sbin/dnsmasq:ro" \
+    "$ENGINE_IMAGE" --network-name "$(extra_net "$name")" --network-cidr "$cidr" --oci-cni-pool-size 4 >/dev/null
+  wait_for 120 "extra engine $name (see docker logs $name)" socket_ready "$dir/run/engine.sock"
+  echo "unix://$dir/run/engine.sock"
+}
+
 /usr/bin/docker info >/dev/null 2>&1 || die "Docker engine not running: run docker.sh first"
+case ${1:-} in
+  extra-start) (($# == 4)) || die "usage: dagger.sh extra-start <name> <cidr> <dns-port>"; extra_start "$2" "$3" "$4"; exit 0 ;;
+  extra-stop) (($# == 2)) || die "usage: dagger.sh extra-stop <name>"; extra_stop "$2"; exit 0 ;;
+  "") ;;
+  *) die "unknown command: $1 (none, extra-start or extra-stop)" ;;
+esac
 mkdir -p "$WORLD/bin" "$dagger_dir"
 key=$(binaries_key)
 stamp="$WORLD/bin/.dagger-build"

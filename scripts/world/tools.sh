@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build syft, crane and cosign from the Go module proxy, wrap each in an image based on
+# Build syft, crane, cosign and regctl from the Go module proxy, wrap each in an image based on
 # the local Debian slim image, push them to the local registry and write
 # $WORLD/tools.json with digest-pinned references. Needs docker.sh and
 # bases.sh (bookworm) first.
@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SYFT_VERSION=v1.57.0
 COSIGN_VERSION=v2.6.5
+REGCTL_VERSION=v0.11.7
 base="$REGISTRY/library/debian:bookworm-slim"
 registry_has library/debian:bookworm-slim || die "$base missing: run bases.sh first"
 
@@ -16,6 +17,10 @@ go_tool crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION"
 # Its go.mod has no replace directives, so `go install …@version` takes it as released.
 go_tool cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" \
   "-X sigs.k8s.io/release-utils/version.gitVersion=$COSIGN_VERSION"
+
+# Normalises image times for reproducible digests (`regctl image mod --time … --reproducible`).
+go_tool regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION" \
+  "-X github.com/regclient/regclient/internal/version.vcsTag=$REGCTL_VERSION"
 
 # image <repo:tag> <binary> <Dockerfile lines...>: build from a temp context
 # holding only the binary, and push; skipped when the registry has the tag.
@@ -52,6 +57,10 @@ cosign_ref=sigstore/cosign:$COSIGN_VERSION-debug
 image "$cosign_ref" cosign 'COPY cosign /usr/local/bin/cosign' \
   'RUN mkdir /ko-app && ln -s /usr/local/bin/cosign /ko-app/cosign' 'ENTRYPOINT ["/usr/local/bin/cosign"]'
 
+# Like ghcr.io/regclient/regctl: the binary at /regctl, where the pipeline takes it from.
+regctl_ref=regclient/regctl:$REGCTL_VERSION
+image "$regctl_ref" regctl 'COPY regctl /regctl' 'ENTRYPOINT ["/regctl"]'
+
 # The throwaway registry the pipeline starts inside the engine when no registry is given: Debian's
 # registry binary, listening on all addresses of the service's own network namespace.
 registry_ref=library/registry:2.8.2
@@ -64,5 +73,6 @@ jq -nS --arg syft "$REGISTRY/$syft_ref@$(registry_digest "$syft_ref")" \
   --arg crane "$REGISTRY/$crane_ref@$(registry_digest "$crane_ref")" \
   --arg cosign "$REGISTRY/$cosign_ref@$(registry_digest "$cosign_ref")" \
   --arg registry "$REGISTRY/$registry_ref@$(registry_digest "$registry_ref")" \
-  '{syft: $syft, crane: $crane, cosign: $cosign, registry: $registry}' >"$WORLD/tools.json"
+  --arg regctl "$REGISTRY/$regctl_ref@$(registry_digest "$regctl_ref")" \
+  '{syft: $syft, crane: $crane, cosign: $cosign, registry: $registry, regctl: $regctl}' >"$WORLD/tools.json"
 log "tools: $(jq -c . "$WORLD/tools.json")"

@@ -1,6 +1,6 @@
 // build-all: every target of the plan through build → smoke → SBOM, as concurrently as the
 // dependency graph allows, in one engine session.
-import { dag, type Container, type Directory, type File, type Platform as EnginePlatform } from "@dagger.io/dagger";
+import { dag, ImageLayerCompression, ImageMediaTypes, type Container, type Directory, type File, type Platform as EnginePlatform } from "@dagger.io/dagger";
 import { failedTargets } from "../release/verdict.js";
 import { Report } from "../report.js";
 import type { Matrix } from "../matrix/schema.js";
@@ -18,14 +18,17 @@ import type { HostService } from "./hostServices.js";
 import { KEYS } from "../plan/metadata.js";
 import { resolvePlan, type Lock } from "../release/freshness.js";
 import { resolveAll, type Resolution } from "./resolve.js";
-import { failure, indexWithAnnotations, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
+import { baseEpoch, failure, finishTarball, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
 
 export interface Built {
   target: PlannedTarget;
   recipe: Recipe;
   /** The image for the target's first platform. */
   image: Container;
-  /** Every platform in one OCI tarball: an image index when there are several. */
+  /**
+   * Every platform in one OCI tarball (an image index when there are several), normalised: the
+   * artefact that is smoke-tested, scanned, signed and pushed, so its digest is the one published.
+   */
   tarball: File;
   /** One per platform, the first platform's first; empty unless the target passed. */
   sboms: Sbom[];
@@ -34,6 +37,7 @@ export interface Built {
 
 export class Builder {
   private readonly images = new Map<string, Container>();
+  private readonly epochs = new Map<string, File>();
   private readonly runs = new Map<string, Promise<Built>>();
   private resolutions = new Map<string, Resolution>();
 
@@ -78,14 +82,38 @@ export class Builder {
     return r && "lock" in r ? r.lock : undefined;
   }
 
-  /** What a recipe renders against on one platform: parents and bases of that platform. */
-  ctx(platform: Platform): DaggerContext {
+  /**
+   * What a recipe renders against on one platform: parents and bases of that platform, and the
+   * epoch of the target's chain (without a target: none, as for smoke checks and resolution).
+   */
+  ctx(platform: Platform, id?: string): DaggerContext {
     return {
       ...this.dirs,
-      image: (id) => this.image(id, platform),
+      image: (parent) => this.image(parent, platform),
       pull: (ref) => dag.container({ platform: platform as string as EnginePlatform }).from(ref),
       loopback: this.loopback,
+      ...(id ? { epoch: this.epoch(id) } : {}),
     };
+  }
+
+  /**
+   * The epoch of a target's chain: its root's base image creation time, read on the root's first
+   * platform, so every platform and every image of the chain share it.
+   */
+  epoch(id: string): File {
+    let root = this.target(id);
+    for (const seen = new Set([root.id]); root.from; seen.add(root.id)) {
+      root = this.target(root.from);
+      if (seen.has(root.id)) throw new Error(`${id}: its chain of "from" loops at ${root.id}`);
+    }
+    let epoch = this.epochs.get(root.id);
+    if (!epoch) {
+      const base = this.recipe(root.id).base;
+      if (!("image" in base)) throw new Error(`${root.id}: the first target of a chain must start from an image`);
+      epoch = baseEpoch(this.ctx(root.platforms[0]!).pull(base.image), this.matrix.tools.crane);
+      this.epochs.set(root.id, epoch);
+    }
+    return epoch;
   }
 
   target(id: string): PlannedTarget {
@@ -102,16 +130,27 @@ export class Builder {
     let image = this.images.get(key);
     if (!image) {
       const t = this.target(id);
-      image = renderImage(this.recipe(id), this.ctx(platform), t.annotations, t.annotations[KEYS.packagesKey]);
+      image = renderImage(this.recipe(id), this.ctx(platform, id), t.annotations, t.annotations[KEYS.packagesKey]);
       this.images.set(key, image);
     }
     return image;
   }
 
-  /** Every platform of the target in one OCI tarball; several make an image index. */
+  /**
+   * Every platform of the target in one OCI tarball; several make an image index. Compression
+   * and media types are forced (else the engine reuses whatever blob its cache holds), then the
+   * times are normalised to the chain's epoch.
+   */
   tarball(t: PlannedTarget): File {
     const [first, ...rest] = t.platforms.map((p) => this.image(t.id, p));
-    return rest.length === 0 ? first!.asTarball() : indexWithAnnotations(first!.asTarball({ platformVariants: rest }), t.annotations, this.matrix.tools.crane);
+    const exported = first!.asTarball({ platformVariants: rest, forcedCompression: ImageLayerCompression.Gzip, mediaTypes: ImageMediaTypes.OcimediaTypes });
+    const { crane, regctl } = this.matrix.tools;
+    return finishTarball(exported, { crane, regctl, epoch: this.epoch(t.id), indexAnnotations: rest.length > 0 ? t.annotations : undefined });
+  }
+
+  /** One platform's image as it is in the tarball: what the smoke checks run against. */
+  imported(t: PlannedTarget, tarball: File, platform: Platform): Container {
+    return dag.container({ platform: platform as string as EnginePlatform }).import_(tarball);
   }
 
   /** The recipe's smoke checks on each platform's image (built here, or pulled for a release). */
@@ -170,8 +209,9 @@ export class Builder {
     const build = await built;
     if ("error" in build) return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(build.error)}` }) };
     const { digest } = build;
-    // A target passes only if every platform passes; each check is named with its platform.
-    const checks = await this.smokeEveryPlatform(t, recipe, (p) => this.image(t.id, p));
+    // A target passes only if every platform passes; each check is named with its platform. The
+    // checks run on the tarball's images: exactly what is scanned and pushed.
+    const checks = await this.smokeEveryPlatform(t, recipe, (p) => this.imported(t, tarball, p));
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
       // The summary puts the target's id before its reason: each line says it once.

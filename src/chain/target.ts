@@ -119,27 +119,61 @@ export function sbom(tarball: File, syftImage: string, platform: Platform, paths
   return { platform, spdx: scanned.file("/tmp/sbom.spdx.json"), cyclonedx: scanned.file("/tmp/sbom.cdx.json"), paths };
 }
 
-/**
- * The OCI annotations on the image index too (Dagger writes them on each platform's manifest
- * only): the index blob is rewritten with them, which gives the index its final digest.
- */
-export function indexWithAnnotations(tarball: File, annotations: Record<string, string>, toolImage: string): File {
-  return dag
-    .container()
-    .from(toolImage)
-    .withMountedFile("/in.tar", tarball)
-    .withNewFile("/annotate.sh", ANNOTATE_INDEX)
-    .withEnvVariable("ANNOTATIONS", JSON.stringify(annotations))
-    .withExec(["sh", "-e", "/annotate.sh"])
-    .file("/image.tar");
+/** How the engine's export becomes the artefact that is tested, scanned, signed and pushed. */
+export interface Finish {
+  /** Digest-pinned crane image with a shell (busybox): tar, sed and date run there. */
+  crane: string;
+  /** Digest-pinned regctl image (the binary at REGCTL_BINARY); without it times stay as the engine wrote them. */
+  regctl?: string | undefined;
+  /** The epoch in seconds, as text: later times in layers, config and history become it. */
+  epoch?: File | undefined;
+  /** Written on the image index (several platforms): Dagger writes them on each manifest only. */
+  indexAnnotations?: Record<string, string> | undefined;
 }
 
-// Shell for indexWithAnnotations, run in the crane image (busybox): index.json points at the
-// image index blob, which Dagger writes without annotations of its own; "annotations" is added as
-// its last member, the blob is stored under its new digest and index.json is written anew to
-// point at it (the layout holds that one index and nothing else).
-const ANNOTATE_INDEX = `mkdir /work && tar -xf /in.tar -C /work && cd /work
-old=$(sed -n 's/.*"digest":"sha256:\\([0-9a-f]*\\)".*/\\1/p' index.json)
+/** Where regctl's own image (ghcr.io/regclient/regctl) keeps the binary. */
+export const REGCTL_BINARY = "/regctl";
+
+/**
+ * The export made byte-stable and complete, in one exec on the tarball: every time after the epoch
+ * in every layer's tar headers (whiteouts included), the config and its history set to the
+ * epoch, user and group names dropped from tar headers (`regctl image mod --time --reproducible`);
+ * then the annotations written on the index. Returns the tarball unchanged when there is nothing
+ * to do.
+ */
+export function finishTarball(tarball: File, finish: Finish): File {
+  const normalize = finish.regctl !== undefined && finish.epoch !== undefined;
+  const annotate = finish.indexAnnotations !== undefined;
+  if (!normalize && !annotate) return tarball;
+  let c = dag.container().from(finish.crane).withMountedFile("/in.tar", tarball);
+  if (normalize) c = c.withFile("/usr/local/bin/regctl", dag.container().from(finish.regctl!).file(REGCTL_BINARY), { permissions: 0o755 }).withMountedFile("/epoch", finish.epoch!);
+  if (annotate) c = c.withEnvVariable("ANNOTATIONS", JSON.stringify(finish.indexAnnotations));
+  const script = ["mkdir /work && tar -xf /in.tar -C /work && cd /work", ...(normalize ? [NORMALIZE_LAYOUT] : []), ...(annotate ? [ANNOTATE_INDEX] : []), "tar -cf /image.tar $(ls)"].join("\n");
+  return c.withNewFile("/finish.sh", script).withExec(["sh", "-e", "/finish.sh"]).file("/image.tar");
+}
+
+// Shell for finishTarball, in /work (the OCI layout). regctl rewrites the image (and each
+// platform's image under an index) into the same layout under a tag; a copy to a fresh layout
+// keeps only that image's blobs.
+const NORMALIZE_LAYOUT = `e=$(cat /epoch)
+case "$e" in ''|*[!0-9]*) echo "epoch is not a number of seconds: '$e'"; exit 1;; esac
+t=$(date -u -d "@$e" +%Y-%m-%dT%H:%M:%SZ)
+d=$(tr -d ' \\n' < index.json | grep -o '"digest":"sha256:[0-9a-f]\\{64\\}"' | head -n 1 | cut -d'"' -f4)
+[ -n "$d" ] || { echo "no image in index.json: $(cat index.json)"; exit 1; }
+regctl image mod "ocidir:///work@$d" --create normalized --time "set=$t,after=$t" --reproducible --to-oci >/dev/null
+src=ocidir:///work:normalized
+# With nothing to change, regctl makes no tag: the image is already as it should be.
+regctl image digest "$src" >/dev/null 2>&1 || src="ocidir:///work@$d"
+regctl image copy "$src" ocidir:///out:normalized >/dev/null
+cd / && rm -rf /work && mv /out /work && cd /work
+# index.json as the engine writes it: regctl's tag and time stay out of the artefact.
+sed -i 's/,"annotations":{[^}]*}//' index.json`;
+
+// Shell for finishTarball, in /work: index.json points at the image index blob, which Dagger
+// writes without annotations of its own; "annotations" is added as its last member, the blob is
+// stored under its new digest and index.json is written anew to point at it (the layout holds that
+// one index and nothing else).
+const ANNOTATE_INDEX = `old=$(sed -n 's/.*"digest":"sha256:\\([0-9a-f]*\\)".*/\\1/p' index.json)
 f="blobs/sha256/$old"
 [ -n "$old" ] && [ -f "$f" ] && [ "$(tail -c 1 "$f")" = "}" ] || { echo "no image index in index.json: $(cat index.json)"; exit 1; }
 n=$(wc -c < "$f")
@@ -147,9 +181,42 @@ n=$(wc -c < "$f")
 new=$(sha256sum /tmp/index | cut -d' ' -f1)
 size=$(wc -c < /tmp/index)
 mv /tmp/index "blobs/sha256/$new" && rm "$f"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s}]}' "$new" "$size" > index.json
-tar -cf /image.tar $(ls)
-`;
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s}]}' "$new" "$size" > index.json`;
+
+/**
+ * The epoch of a chain: the newest file time in its base image's layers, in seconds. It is
+ * fixed by the base's digest, so equal inputs give an equal epoch on any engine, and it
+ * predates every step built on the base. For Debian's official images (every time clamped to the
+ * snapshot's) it is that snapshot time; the base's config time is not used, as many bases leave
+ * it at zero. Read from the engine's own export of the base: no registry access of its own.
+ */
+export function baseEpoch(base: Container, toolImage: string): File {
+  return dag
+    .container()
+    .from(toolImage)
+    .withMountedFile("/base.tar", base.asTarball())
+    .withEnvVariable("TZ", "UTC")
+    .withNewFile("/epoch.sh", BASE_EPOCH)
+    .withExec(["sh", "-e", "/epoch.sh"])
+    .file("/epoch");
+}
+
+// Shell for baseEpoch (busybox or GNU tools): list every layer (gzip or plain) with its times,
+// keep the newest "YYYY-MM-DD hh:mm:ss".
+const BASE_EPOCH = `mkdir /b && tar -xf /base.tar -C /b && cd /b
+digests() { tr -d ' \\n' < "$1" | grep -o "$2" | grep -o 'sha256:[0-9a-f]\\{64\\}' | cut -d: -f2; }
+m=$(digests index.json '"digest":"sha256:[0-9a-f]*"' | head -n 1)
+# An image index (a base exported for several platforms): its first image.
+if grep -q '"manifests"' "blobs/sha256/$m"; then m=$(digests "blobs/sha256/$m" '"digest":"sha256:[0-9a-f]*"' | head -n 1); fi
+layers=$(digests "blobs/sha256/$m" '"layers":\\[.*\\]')
+[ -n "$layers" ] || { echo "base image: no layers in its manifest"; exit 1; }
+full=; if tar --version 2>/dev/null | grep -q GNU; then full=--full-time; fi
+newest=$(for l in $layers; do zcat -f "blobs/sha256/$l" | tar $full -tvf -; done | awk '
+  { for (i = 1; i < NF; i++) if ($i ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/ && $(i + 1) ~ /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) {
+      t = $i " " substr($(i + 1), 1, 8); if (t > max) max = t; break } }
+  END { print max }')
+[ -n "$newest" ] || { echo "base image: no file times in its layers"; exit 1; }
+date -u -d "$newest" +%s > /epoch`;
 
 /** The manifest digest inside an OCI tarball: what a registry will report once it is pushed. */
 export async function tarballDigest(tarball: File, toolImage: string): Promise<string> {

@@ -232,6 +232,12 @@ const Tools = z.strictObject({
   registry: pinnedImage,
   /** cosign, pinned by digest; signs and attests what passed (needed only when signing). */
   cosign: pinnedImage.optional(),
+  /**
+   * regctl (the binary at /regctl, as in ghcr.io/regclient/regctl), pinned by digest; sets the
+   * times in every exported image to the epoch, for reproducible digests. Without it, digests
+   * carry the build's times.
+   */
+  regctl: pinnedImage.optional(),
 });
 
 export const Matrix = z.strictObject({

@@ -6,6 +6,7 @@
 import type { OperandTarget } from "../plan/types.js";
 import { aptInstall, aptSetup, pgInstall, pgPackages, pgPath, pinned } from "./apt.js";
 import { sha256 } from "./key.js";
+import { reproducible } from "./reproducible.js";
 import { binDir, expectVersion, onPath, startCluster, stopCluster } from "./smoke.js";
 import type { RecipeContext } from "./index.js";
 import type { Recipe, Runtime, SmokeCheck, Step } from "./types.js";
@@ -57,17 +58,18 @@ export function operandRecipe(target: OperandTarget, ctx: RecipeContext): Recipe
 function minimalSteps(target: OperandTarget, ctx: RecipeContext, requirements: Requirements | undefined): Step[] {
   const [pg] = target.postgres;
   return [
-    aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg),
-    pgInstall([...pgPackages([pg]), ...extraPackages(target, requirements), ...extensionPackages(target.extensions)]),
-    { op: "run", script: moveToUid26() },
+    reproducible(aptSetup(target.packageSource, target.distro, target.postgres, ctx.pgdg)),
+    reproducible(pgInstall([...pgPackages([pg]), ...extraPackages(target, requirements), ...extensionPackages(target.extensions)])),
+    reproducible(moveToUid26()),
   ];
 }
 
+// Package steps end with the normalisation of reproducible.ts, so equal inputs give equal layers.
 // A flavour on top of another: the parent is root-less (USER 26), so switch back for apt.
 // target.extensions holds the parent's too; apt leaves those, already at their pins, alone.
 function layerSteps(target: OperandTarget, requirements: Requirements | undefined): Step[] {
   const packages = [...extraPackages(target, requirements), ...extensionPackages(target.extensions)];
-  return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [aptInstall(packages, "parent")] : [])];
+  return [{ op: "user", user: "root" }, ...(packages.length > 0 ? [reproducible(aptInstall(packages, "parent"))] : [])];
 }
 
 // pip comes with the requirements unless the matrix pins it among the packages.

@@ -1,7 +1,8 @@
 // Recipe data → Dagger containers. The Dockerfile renderer reads the same data. This file only maps
 // steps to Container calls; every container it starts from comes through the context, so the
 // mapping runs (and is tested) without an engine.
-import type { Container, Directory, Service } from "@dagger.io/dagger";
+import type { Container, Directory, File, Service } from "@dagger.io/dagger";
+import { EPOCH_VAR } from "../recipes/reproducible.js";
 import type { Artifact, Base, Mount, Recipe, Step } from "../recipes/types.js";
 import { LOOPBACK_DIR, LOOPBACK_ENV } from "./loopback.js";
 
@@ -23,6 +24,8 @@ export interface DaggerContext {
   /** Package sources on the caller's loopback: the engine's tunnels to them, and the files that
    * point apt and curl there (loopback.ts); the engine side makes both. */
   loopback?: LoopbackTunnels;
+  /** The build's epoch (seconds, as text): every run step gets it as SOURCE_DATE_EPOCH. */
+  epoch?: File;
 }
 
 /**
@@ -31,6 +34,9 @@ export interface DaggerContext {
  * the archive still resolves to the same packages; it leaves the image config again afterwards.
  */
 export const APT_LOCK_ENV = "PG_IMAGES_PACKAGES_KEY";
+
+/** Where a run step finds the epoch; mounted for the step only, so no layer keeps it. */
+export const EPOCH_FILE = "/run/pg-images-epoch";
 
 export function renderImage(recipe: Recipe, ctx: DaggerContext, annotations: Record<string, string> = {}, packagesKey?: string): Container {
   const artifacts = new Map(recipe.artifacts.map((a) => [a.id, renderArtifact(a, ctx, packagesKey)]));
@@ -66,9 +72,11 @@ export function renderSteps(start: Container, steps: readonly Step[], ctx: Dagge
     switch (step.op) {
       case "env":
         return c.withEnvVariable(step.name, step.value);
-      case "run":
-        if (step.apt && packagesKey) return runScript(c.withEnvVariable(APT_LOCK_ENV, packagesKey), step.script, ctx).withoutEnvVariable(APT_LOCK_ENV);
-        return runScript(c, step.script, ctx);
+      case "run": {
+        const keyed = step.apt && packagesKey ? c.withEnvVariable(APT_LOCK_ENV, packagesKey) : c;
+        const ran = viaLoopback(keyed, ctx.loopback, (x) => withEpoch(x, ctx.epoch, step.script));
+        return step.apt && packagesKey ? ran.withoutEnvVariable(APT_LOCK_ENV) : ran;
+      }
       case "user":
         return c.withUser(step.user);
       case "workdir":
@@ -106,4 +114,14 @@ function viaLoopback(c: Container, loopback: LoopbackTunnels | undefined, run: (
   x = run(x);
   for (const name of Object.keys(LOOPBACK_ENV)) x = x.withoutEnvVariable(name);
   return x.withoutMount(LOOPBACK_DIR);
+}
+
+/**
+ * A run step with the epoch exported inside its script: from a mounted file, not the image's
+ * environment, so the image config keeps no trace and the step's cache key follows its value.
+ */
+function withEpoch(c: Container, epoch: File | undefined, script: string): Container {
+  if (!epoch) return c.withExec(["sh", "-ec", script]);
+  const prelude = `${EPOCH_VAR}=$(cat ${EPOCH_FILE}); export ${EPOCH_VAR}\n`;
+  return c.withMountedFile(EPOCH_FILE, epoch).withExec(["sh", "-ec", prelude + script]).withoutMount(EPOCH_FILE);
 }

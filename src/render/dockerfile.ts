@@ -8,6 +8,12 @@
 // A target built on another target starts FROM a build argument, BASE_<PARENT_ID>, whose default
 // is the parent's unique testing reference; pass --build-arg to build on a parent built locally.
 // Artifacts are earlier stages named by their id, copied from with COPY --from.
+//
+// Each stage declares ARG SOURCE_DATE_EPOCH: given (--build-arg SOURCE_DATE_EPOCH=<seconds>, the
+// base image's creation time for the pipeline's digests), every RUN sees it and the package
+// steps set times from it; BuildKit also takes it for the image's own times. It stays out of
+// the image's environment.
+import { EPOCH_VAR } from "../recipes/reproducible.js";
 import { recipeFor, type RecipeContext } from "../recipes/index.js";
 import type { Plan, PlannedTarget } from "../plan/types.js";
 import type { Base, Recipe, Step } from "../recipes/types.js";
@@ -34,9 +40,9 @@ export function renderDockerfile(target: PlannedTarget, recipe: Recipe, lookup: 
     out.push(`ARG ${baseArg(id)}${parent ? `=${parent.repository.testing}:${parent.tags.testing}` : ""}`);
   }
   for (const artifact of recipe.artifacts) {
-    out.push("", `FROM ${from(artifact.base)} AS ${artifact.id}`, ...artifact.steps.map(renderStep));
+    out.push("", `FROM ${from(artifact.base)} AS ${artifact.id}`, ...epochArg(artifact.steps), ...artifact.steps.map(renderStep));
   }
-  out.push("", `FROM ${from(recipe.base)}`, ...recipe.steps.map(renderStep));
+  out.push("", `FROM ${from(recipe.base)}`, ...epochArg(recipe.steps), ...recipe.steps.map(renderStep));
   // Last, so a new timestamp invalidates no cached step.
   const labels = Object.entries(target.annotations);
   if (labels.length > 0) out.push(`LABEL ${labels.map(([k, v]) => `${k}=${labelValue(v)}`).join(" \\\n      ")}`);
@@ -62,6 +68,11 @@ export function oneLine(text: string): string {
 /** A LABEL value in double quotes, on one line; backslash, quote and $ escaped, so nothing expands. */
 export function labelValue(value: string): string {
   return `"${oneLine(value.replace(/[\\"$]/g, (c) => `\\${c}`))}"`;
+}
+
+/** ARG is scoped to its stage: declared in each one that runs something. */
+function epochArg(steps: readonly Step[]): string[] {
+  return steps.some((s) => s.op === "run") ? [`ARG ${EPOCH_VAR}`] : [];
 }
 
 function from(base: Base): string {

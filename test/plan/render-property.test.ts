@@ -9,6 +9,7 @@ import type { Plan } from "../../src/plan/types.js";
 import { recipeFor, type RecipeContext } from "../../src/recipes/index.js";
 import { renderImage, type DaggerContext } from "../../src/render/dagger.js";
 import { dockerfileFor } from "../../src/render/dockerfile.js";
+import { EPOCH_VAR } from "../../src/recipes/reproducible.js";
 import { readFileSync } from "node:fs";
 import { generateMatrix, KINDS, mulberry32 } from "./generate.js";
 
@@ -62,7 +63,8 @@ function renderAll(plan: Plan, ctx: RecipeContext): string[] {
   return plan.targets.flatMap((t) => {
     try {
       const text = dockerfileFor(plan, t.id, ctx);
-      const unset = text.split("\n").filter((l) => /undefined|^ARG [A-Z0-9_]+$/.test(l));
+      // SOURCE_DATE_EPOCH is the one build argument meant to be left unset unless given.
+      const unset = text.split("\n").filter((l) => /undefined|^ARG [A-Z0-9_]+$/.test(l) && l !== `ARG ${EPOCH_VAR}`);
       if (unset.length > 0) return [`${t.id} (${t.kind}) dockerfile: ${unset.join(" | ")}`];
       renderDagger(plan, t.id, ctx, []);
       return [];

@@ -48,7 +48,7 @@ describe("Dockerfiles", () => {
 
   it("minimal starts FROM the digest-pinned base", () => {
     expect(dockerfileFor(plan, "minimal-17-trixie", ctx)).toContain(
-      "\nFROM docker.io/library/debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2bad10d765c46aea49f11f\nRUN set -e; \\\n    rm -f /etc/apt/sources.list; \\\n",
+      "\nFROM docker.io/library/debian:trixie-slim@sha256:a29215f6a35e51e22adffa17f89e9d2ef06214e64a2bad10d765c46aea49f11f\nARG SOURCE_DATE_EPOCH\nRUN set -e; \\\n    rm -f /etc/apt/sources.list; \\\n",
     );
   });
 

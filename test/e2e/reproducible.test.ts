@@ -1,0 +1,76 @@
+// Same inputs, same digest: the same targets built on the shared (warm) engine and on two fresh
+// engines, each with its own state and network (scripts/world/dagger.sh extra-start), give
+// byte-identical images on every platform. On a mismatch the failure names the differing files.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
+import { call, statuses, useWorldDagger } from "./harness.js";
+import { explainDifference } from "./ocidiff.js";
+
+const runId = `repro${Date.now().toString(36)}`;
+const work = join(REPO, ".pg-images", runId);
+const prefix = `127.0.0.1:5000/${runId}`;
+// Two fresh engines beside the shared one: their own names, state, address ranges and DNS ports.
+const FRESH = [
+  { name: `pg-images-${runId}-a`, cidr: "10.88.0.0/16", dns: "5391" },
+  { name: `pg-images-${runId}-b`, cidr: "10.89.0.0/16", dns: "5392" },
+];
+// The template's platforms unless PG_IMAGES_REPRO_PLATFORMS (e.g. linux/amd64) narrows them.
+const PLATFORMS = process.env.PG_IMAGES_REPRO_PLATFORMS;
+let matrixPath = "";
+
+const dagger = (...args: string[]) => spawnSync("bash", [join(REPO, "scripts/world/dagger.sh"), ...args], { encoding: "utf8" });
+
+beforeAll(async () => {
+  useWorldEngine();
+  useWorldDagger();
+  mkdirSync(work, { recursive: true });
+  let { text } = await resolveMatrix(readFileSync(join(REPO, "test/e2e/reproducible.yaml"), "utf8"));
+  if (PLATFORMS) text = text.replace(/platforms: \[[^\]]*\]/, `platforms: [${PLATFORMS}]`);
+  matrixPath = join(".pg-images", runId, "matrix.yaml");
+  writeFileSync(join(REPO, matrixPath), text);
+}, 600_000);
+
+afterAll(() => {
+  for (const e of FRESH) dagger("extra-stop", e.name);
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** publish on one engine to a repository of its own; the digest of every target. */
+async function publishOn(label: string, env: Record<string, string>): Promise<Record<string, string>> {
+  const start = Date.now();
+  const r = await call(work, label, ["publish", "--matrix", matrixPath, "--timestamp", "202611290100", "--registry", `${prefix}/${label}`, "--testing-registry", `${prefix}/${label}/testing`], env);
+  expect(Object.values(statuses(r.summary)).every((s) => s === "passed"), `${label}: ${JSON.stringify(r.summary.targets, null, 1)}`).toBe(true);
+  console.log(`${label}: ${Math.round((Date.now() - start) / 1000)}s ${JSON.stringify(Object.fromEntries(Object.entries(r.summary.targets).map(([id, t]) => [id, t.digest])))}`);
+  return Object.fromEntries(Object.entries(r.summary.targets).map(([id, t]) => [id, t.digest!]));
+}
+
+describe("same inputs, same digest", () => {
+  it("a warm engine and two fresh engines give identical digests on every platform", async () => {
+    const digests: Record<string, Record<string, string>> = { warm: await publishOn("warm", {}) };
+    for (const [i, e] of FRESH.entries()) {
+      const started = dagger("extra-start", e.name, e.cidr, e.dns);
+      expect(started.status, started.stderr).toBe(0);
+      const host = started.stdout.trim().split("\n").pop()!;
+      try {
+        digests[`fresh${i + 1}`] = await publishOn(`fresh${i + 1}`, { _EXPERIMENTAL_DAGGER_RUNNER_HOST: host });
+      } finally {
+        const stopped = dagger("extra-stop", e.name);
+        expect(stopped.status, stopped.stderr).toBe(0);
+      }
+    }
+    const problems: string[] = [];
+    for (const [label, byTarget] of Object.entries(digests).slice(1)) {
+      for (const [id, digest] of Object.entries(byTarget)) {
+        const warm = digests.warm![id]!;
+        if (digest === warm) continue;
+        const repo = (l: string) => `${prefix}/${l}/testing/postgresql`;
+        problems.push(`${id}: warm ${warm} ≠ ${label} ${digest}`, ...(await explainDifference(`${repo("warm")}@${warm}`, `${repo(label)}@${digest}`)));
+      }
+    }
+    expect(problems.join("\n")).toBe("");
+    // Three builds, two from nothing, arm64 under emulation: about 14 minutes each on 2 cores.
+  }, 4_500_000);
+});
