@@ -17,7 +17,7 @@ const FRESH = [
   { name: `pg-images-${runId}-a`, cidr: "10.88.0.0/16", dns: "5391" },
   { name: `pg-images-${runId}-b`, cidr: "10.89.0.0/16", dns: "5392" },
 ];
-// The template's platforms unless PG_IMAGES_REPRO_PLATFORMS (e.g. linux/amd64) narrows them.
+// The template's platforms (amd64) unless PG_IMAGES_REPRO_PLATFORMS names others (e.g. "linux/amd64, linux/arm64").
 const PLATFORMS = process.env.PG_IMAGES_REPRO_PLATFORMS;
 let matrixPath = "";
 
