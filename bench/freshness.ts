@@ -1,7 +1,8 @@
 // What freshness costs: a scheduled publish --release of the PGDG end-to-end matrix (4 targets,
 // two chains) when nothing changed, against a cold build of the same targets; then after one
 // package update (exttester's unpinned wal2json gets a new revision). Side by side in one run,
-// each measurement its own engine session; pushes counted from the registry's tag lists.
+// each measurement its own engine session; pushes counted from the registry's tag lists. The cold
+// build runs on a throwaway engine (dagger.sh extra-start), so the shared engine keeps its cache.
 // Run: npm run build && bash scripts/world/up.sh && source scripts/world/env.sh && node dist/bench/freshness.js
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { hostSource, LocalPgImages } from "../scripts/world/localModule.js";
 import { fillPgdg, readLocalPgdg } from "../scripts/world/pgdg.js";
 import { REPO, resolveMatrix, useWorldEngine } from "../scripts/world/world.js";
 import type { Report } from "../src/report.js";
-import { prune, session } from "./session.js";
+import { session } from "./session.js";
 
 useWorldEngine();
 const FORK = "bench-freshness";
@@ -56,9 +57,24 @@ async function timed(what: string, call: (m: LocalPgImages) => Promise<Report>):
 const summaries = new Map<string, string>();
 const release = (m: LocalPgImages) => m.publish(true, undefined, undefined, [], [], [], [], false);
 
+/** A measurement on a fresh engine of its own: nothing cached. */
+async function onFreshEngine<T>(fn: () => Promise<T>): Promise<T> {
+  const name = `pg-images-bench-${Date.now().toString(36)}`;
+  const dagger = (...args: string[]) => spawnSync("bash", ["scripts/world/dagger.sh", ...args], { cwd: REPO, encoding: "utf8" });
+  const started = dagger("extra-start", name, "10.90.0.0/16", "5393");
+  if (started.status !== 0) throw new Error(`extra-start: ${started.stderr}`);
+  const shared = process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST;
+  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = started.stdout.trim().split("\n").pop()!;
+  try {
+    return await fn();
+  } finally {
+    process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = shared;
+    dagger("extra-stop", name);
+  }
+}
+
 try {
-  await prune();
-  const cold = await timed("cold build-all", (m) => m.buildAll([], [], [], []));
+  const cold = await onFreshEngine(() => timed("cold build-all", (m) => m.buildAll([], [], [], [])));
   await timed("first release", release);
   const unchanged = await timed("nothing changed", release);
   const version = world("bump", FORK, "bookworm", "postgresql-15-wal2json");
