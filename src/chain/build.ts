@@ -193,19 +193,23 @@ export class Builder {
       seconds: secondsSince(start),
       ...rest,
     });
-    // A pin the archive does not carry fails here, before anything builds.
+    // A pin the archive does not carry: nothing is built. The parent's verdict still comes first
+    // (a child asks apt for its parent's packages too, so its resolution fails with the parent's).
     const resolution = this.resolutions.get(t.id);
-    if (resolution && "error" in resolution) return { ...base, result: result({ status: "failed", checks: [], reason: `packages did not resolve: ${resolution.error}` }) };
+    const unresolved = resolution && "error" in resolution ? resolution.error : undefined;
     // The build starts at once (the engine shares the parent's layers), but the parent's verdict
     // decides first: a child of a parent that did not pass is blocked, whatever its own build did.
-    const built = tarballDigest(tarball, this.matrix.tools.crane).then(
-      (digest) => ({ digest }),
-      (error: unknown) => ({ error }),
-    );
+    const built = unresolved
+      ? undefined
+      : tarballDigest(tarball, this.matrix.tools.crane).then(
+          (digest) => ({ digest }),
+          (error: unknown) => ({ error }),
+        );
     const parent = t.from ? await this.run(t.from) : undefined;
     if (parent && parent.result.status !== "passed") {
       return { ...base, result: result({ status: "blocked", checks: [], reason: `${parent.target.id} ${parent.result.status}, so it is not tested` }) };
     }
+    if (!built) return { ...base, result: result({ status: "failed", checks: [], reason: `packages did not resolve: ${unresolved}` }) };
     const build = await built;
     if ("error" in build) return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(build.error)}` }) };
     const { digest } = build;
