@@ -159,7 +159,11 @@ export class Pipeline {
     // A target that failed before promotion reports that failure, not "not in testing".
     const results = out.results.map((r) => first?.results.find((f) => f.id === r.id && f.status !== "passed" && f.status !== "unchanged") ?? r);
     // The catalogs cover the whole matrix, from what the release repositories hold after this run.
-    const catalogs = await this.catalogsFrom(registry, signer, ephemeral);
+    // A registry that fails here fails no image: the report says so, and the catalogs job (or the
+    // next release) writes them.
+    const catalogs = await this.catalogsFrom(registry, signer, ephemeral).catch((e: unknown) => ({
+      "catalogs/not-written.txt": `The catalogs were not written: ${failure(e)}\nRun the catalogs function once the registry answers.\n`,
+    }));
     return report(builder.plan, results, first?.sboms ?? new Map(), { ...out.files, ...catalogs, ...(await signatureFiles(signer, results)) });
   }
 
