@@ -176,8 +176,11 @@ build_image() {
   # At start the engine points /usr/bin/iptables* at /usr/bin/xtables-*-multi;
   # Debian keeps those in /usr/sbin.
   for m in legacy nft; do ln -sf "/usr/sbin/xtables-$m-multi" "$rootfs/usr/bin/xtables-$m-multi"; done
-  # The local registry speaks plain HTTP.
-  printf '{"registries":{"%s":{"http":true}}}\n' "$REGISTRY" >"$rootfs/etc/dagger/engine.json"
+  # The local registry speaks plain HTTP. The cache is kept between runs: by default the engine
+  # keeps 20% of the disk free, and on a disk fuller than that it prunes to 10 GB after every
+  # session, so each run would rebuild every image from nothing.
+  printf '{"registries":{"%s":{"http":true}},"gc":{"reservedSpace":"25GB","maxUsedSpace":"50GB","minFreeSpace":"5GB"}}\n' \
+    "$REGISTRY" >"$rootfs/etc/dagger/engine.json"
   tar --numeric-owner -C "$rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change "LABEL org.pg-images.dagger-build=$key" \

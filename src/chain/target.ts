@@ -184,39 +184,28 @@ mv /tmp/index "blobs/sha256/$new" && rm "$f"
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:%s","size":%s}]}' "$new" "$size" > index.json`;
 
 /**
- * The epoch of a chain: the newest file time in its base image's layers, in seconds. It is
+ * The epoch of a chain: the newest file time in its base image's filesystem, in seconds. It is
  * fixed by the base's digest, so equal inputs give an equal epoch on any engine, and it
  * predates every step built on the base. For Debian's official images (every time clamped to the
  * snapshot's) it is that snapshot time; the base's config time is not used, as many bases leave
- * it at zero. Read from the engine's own export of the base: no registry access of its own.
+ * it at zero. The base's files are read as a mounted directory, not an export: the exec's cache
+ * key is the base's digest, so every step that mounts the epoch stays cached from run to run.
  */
 export function baseEpoch(base: Container, toolImage: string): File {
   return dag
     .container()
     .from(toolImage)
-    .withMountedFile("/base.tar", base.asTarball())
-    .withEnvVariable("TZ", "UTC")
+    .withMountedDirectory("/base", base.rootfs())
     .withNewFile("/epoch.sh", BASE_EPOCH)
     .withExec(["sh", "-e", "/epoch.sh"])
     .file("/epoch");
 }
 
-// Shell for baseEpoch (busybox or GNU tools): list every layer (gzip or plain) with its times,
-// keep the newest "YYYY-MM-DD hh:mm:ss".
-const BASE_EPOCH = `mkdir /b && tar -xf /base.tar -C /b && cd /b
-digests() { tr -d ' \\n' < "$1" | grep -o "$2" | grep -o 'sha256:[0-9a-f]\\{64\\}' | cut -d: -f2; }
-m=$(digests index.json '"digest":"sha256:[0-9a-f]*"' | head -n 1)
-# An image index (a base exported for several platforms): its first image.
-if grep -q '"manifests"' "blobs/sha256/$m"; then m=$(digests "blobs/sha256/$m" '"digest":"sha256:[0-9a-f]*"' | head -n 1); fi
-layers=$(digests "blobs/sha256/$m" '"layers":\\[.*\\]')
-[ -n "$layers" ] || { echo "base image: no layers in its manifest"; exit 1; }
-full=; if tar --version 2>/dev/null | grep -q GNU; then full=--full-time; fi
-newest=$(for l in $layers; do zcat -f "blobs/sha256/$l" | tar $full -tvf -; done | awk '
-  { for (i = 1; i < NF; i++) if ($i ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$/ && $(i + 1) ~ /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) {
-      t = $i " " substr($(i + 1), 1, 8); if (t > max) max = t; break } }
-  END { print max }')
-[ -n "$newest" ] || { echo "base image: no file times in its layers"; exit 1; }
-date -u -d "$newest" +%s > /epoch`;
+// Shell for baseEpoch (busybox or GNU tools): the newest modification time of anything under the
+// base's root (symbolic links themselves, not what they point at), the root directory left out.
+const BASE_EPOCH = `newest=$(find /base -mindepth 1 -exec stat -c %Y {} + | sort -n | tail -n 1)
+case "$newest" in ''|*[!0-9]*) echo "base image: no file times in its filesystem"; exit 1;; esac
+echo "$newest" > /epoch`;
 
 /** The manifest digest inside an OCI tarball: what a registry will report once it is pushed. */
 export async function tarballDigest(tarball: File, toolImage: string): Promise<string> {
