@@ -8,7 +8,7 @@ import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
-import { call, statuses, useWorldDagger } from "./harness.js";
+import { call, dropWork, statuses, useWorldDagger } from "./harness.js";
 import { manifestDigest } from "./registry.js";
 
 const runId = `catalogs${Date.now().toString(36)}`;
@@ -53,7 +53,7 @@ beforeAll(async () => {
   writeFileSync(join(REPO, matrixPath), (await resolveMatrix(readFileSync(join(REPO, "test/e2e/catalogs.yaml"), "utf8"))).text);
 }, 600_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => dropWork(work));
 
 describe("ClusterImageCatalogs from what the release repository holds", () => {
   it("the first job's catalog names the major it released and says which major is missing", async () => {

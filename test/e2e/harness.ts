@@ -1,7 +1,7 @@
 // What the end-to-end tests share: the module's functions run in client mode through the local
 // engine (bin/pg-images-local.ts), each call's report read back from its out/ directory.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, WORLD } from "../../scripts/world/world.js";
 
@@ -11,6 +11,8 @@ export interface Summary {
     status: string;
     digest?: string;
     reason?: string;
+    /** The freshness decision: "unchanged (same packages)", "changed: …". */
+    change?: string;
     gate?: string;
     published?: string[];
     signed?: string[];
@@ -29,6 +31,9 @@ export interface CallResult {
 }
 
 export const statuses = (s: Summary) => Object.fromEntries(Object.entries(s.targets).map(([id, t]) => [id, t.status]));
+
+/** Each target's freshness decision (or, without one, why it did not pass): what a failed status check prints. */
+export const reasons = (s: Summary) => Object.fromEntries(Object.entries(s.targets).map(([id, t]) => [id, t.change ?? t.reason]));
 
 /** One module function through the local engine; its report lands in <work>/out/<name>. */
 export function start(work: string, name: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CallResult> } {
@@ -67,4 +72,9 @@ export function useWorldDagger(): void {
     const [k, v] = line.split(/=(.*)/s) as [string, string];
     if (/^(_EXPERIMENTAL_DAGGER|DAGGER_|DO_NOT_TRACK|DOCKER_HOST|PATH$)/.test(k)) process.env[k] = v;
   }
+}
+
+/** Removes a test's work directory, unless PG_IMAGES_KEEP_WORK=1 keeps its logs and reports for reading. */
+export function dropWork(work: string): void {
+  if (process.env.PG_IMAGES_KEEP_WORK !== "1") rmSync(work, { recursive: true, force: true });
 }

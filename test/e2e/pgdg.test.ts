@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillPgdg, packagesIn, readLocalPgdg, type LocalPgdg } from "../../scripts/world/pgdg.js";
 import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
-import { call as harnessCall, statuses, useWorldDagger, type Summary } from "./harness.js";
+import { call as harnessCall, dropWork, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest } from "./registry.js";
 
 const runId = `pgdg${Date.now().toString(36)}`;
@@ -46,7 +46,7 @@ beforeAll(async () => {
   text = (await resolveMatrix(await fillPgdg(readFileSync(join(REPO, "test/e2e/pgdg.yaml"), "utf8"), pgdg))).text;
 }, 600_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => dropWork(work));
 
 describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
   it("build-all, then publish: every target passes, with PostgreSQL and the extensions from the mirror", async () => {

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
-import { call, statuses, useWorldDagger } from "./harness.js";
+import { call, dropWork, statuses, useWorldDagger } from "./harness.js";
 import { manifestDigest } from "./registry.js";
 
 const runId = `platforms${Date.now().toString(36)}`;
@@ -58,7 +58,7 @@ beforeAll(async () => {
   signingArgs = ["--signing-key-env", "E2E_COSIGN_KEY", "--signing-password-env", "E2E_COSIGN_PASSWORD"];
 }, 600_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => dropWork(work));
 
 const signingEnv = () => ({ E2E_COSIGN_KEY: readFileSync(join(work, "cosign.key"), "utf8"), E2E_COSIGN_PASSWORD: PASSWORD });
 
