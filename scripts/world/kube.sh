@@ -6,8 +6,13 @@
 #
 # Usage:
 #   kube.sh build                 build the binaries into $WORLD/kube/bin (skips what is built)
-#   kube.sh start-control-plane   etcd, kube-apiserver, controller-manager, scheduler on loopback
-#   kube.sh stop                  stop them (state under $WORLD/kube/run is kept)
+#   kube.sh start                 the whole cluster: control plane, node (containerd, kubelet,
+#                                 kube-proxy), CoreDNS, local volumes and the CloudNativePG operator
+#   kube.sh start-control-plane   etcd, kube-apiserver, controller-manager, scheduler only
+#   kube.sh stop                  stop all of it and remove its pods, mounts, cgroups, bridge and
+#                                 iptables chains (state under $WORLD/kube/run is kept)
+#
+# Then: export KUBECONFIG=$WORLD/kube/run/admin.kubeconfig
 #
 # Builds run at the lowest priority with one job and one thread: the machine
 # has two cores and other builds share it.
@@ -17,6 +22,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KUBE_VERSION=v1.34.4
 ETCD_VERSION=v3.6.4
 CNPG_VERSION=v1.28.2
+COREDNS_VERSION=v1.12.1
+CRICTL_VERSION=v1.34.0
+# build/pause/Makefile's TAG in the Kubernetes tree.
+PAUSE_VERSION=3.10.1
 
 kube="$WORLD/kube"
 bin="$kube/bin"
@@ -24,14 +33,36 @@ bin="$kube/bin"
 mods="$kube/mod"
 run="$kube/run"
 k8s_bins=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+# containerd is Debian's (the node's runtime); it is not the one dockerd runs.
+CONTAINERD=/usr/bin/containerd
 
-# Loopback-only control plane. The service range is private and virtual (only
-# kube-proxy rules would ever use it); it avoids the ranges the Dagger engines take.
+# The control plane listens on loopback and on the node's bridge address only.
+# The service range is private and virtual (only kube-proxy rules and a route
+# onto the bridge use it); it avoids the ranges the Dagger engines take.
 API_PORT="${PG_IMAGES_KUBE_API_PORT:-6443}"
 ETCD_PORT="${PG_IMAGES_KUBE_ETCD_PORT:-2379}"
 ETCD_PEER_PORT=$((ETCD_PORT + 1))
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
+DNS_IP=10.96.0.10
+# The node's network: a bridge of its own. Its host address is the node's and
+# the apiserver's, so pods reach the apiserver through the `kubernetes`
+# Service and the apiserver reaches webhooks in pods. Docker's default pools
+# (172.17+, 192.168) and the Dagger engines' 10.87-10.90 are elsewhere.
+BRIDGE=kube0
+CLUSTER_CIDR=10.244.0.0/16
+POD_CIDR=10.244.0.0/24
+NODE_IP=10.244.0.1
+NODE_NAME=pg-images
+# Our own filter chain: pods may talk to each other and to this host only.
+FW_CHAIN=PG-IMAGES-KUBE
+# Static local volumes for PVCs (CloudNativePG needs one per instance).
+PV_COUNT=6
+PV_SIZE=5Gi
+images="$REGISTRY/pg-images-kube"
+PAUSE_IMAGE=$images/pause:$PAUSE_VERSION
+COREDNS_IMAGE=$images/coredns:$COREDNS_VERSION
+OPERATOR_IMAGE=$images/cloudnative-pg:$CNPG_VERSION
 
 export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
 # One compile at a time, each on one thread (with -p 1 the go command would
@@ -134,12 +165,59 @@ build_cnpg() {
     -o "$bin/cnpg-manager" "$pkg/cmd/manager"
 }
 
+# CoreDNS's own main imports every plugin, cloud SDKs included (about 1.3 GB
+# of modules). This one registers only what cluster DNS inside the cluster
+# needs; without forward, names outside the cluster zones are refused rather
+# than sent to a resolver off this machine.
+build_coredns() {
+  local dir=$mods/coredns-$COREDNS_VERSION src pkg=github.com/coredns/coredns p
+  src=$(mod_info "$pkg@$COREDNS_VERSION" Dir)
+  rm -rf "$dir" && mkdir -p "$dir"
+  { echo "module pg-images.local/coredns"; grep -E '^(go|godebug) ' "$src/go.mod"
+    echo "require $pkg $COREDNS_VERSION"; } >"$dir/go.mod"
+  {
+    echo "package main"
+    echo "import ("
+    for p in errors health ready log cache loadbalance kubernetes; do echo "	_ \"$pkg/plugin/$p\""; done
+    echo "	\"$pkg/coremain\""
+    echo ")"
+    echo "func main() { coremain.Run() }"
+  } >"$dir/main.go"
+  cd "$dir"
+  gobuild build -ldflags "-s -w" -o "$bin/coredns" .
+}
+
+# cri-tools has no replace directives; the wrapper avoids the version list.
+# crictl is what lets `stop` remove pods the way the kubelet would (CNI DEL
+# for their network, their mounts, then the containers).
+build_crictl() {
+  local dir=$mods/crictl-$CRICTL_VERSION src pkg=sigs.k8s.io/cri-tools
+  src=$(mod_info "$pkg@$CRICTL_VERSION" Dir)
+  rm -rf "$dir" && mkdir -p "$dir"
+  { echo "module pg-images.local/crictl"; grep -E '^(go|godebug) ' "$src/go.mod"
+    echo "require $pkg $CRICTL_VERSION"; } >"$dir/go.mod"
+  cd "$dir"
+  gobuild build -ldflags "-s -w -X $pkg/pkg/version.Version=${CRICTL_VERSION#v}" -o "$bin/crictl" "$pkg/cmd/crictl"
+}
+
+# The sandbox image's one program, with upstream's flags (build/pause/Makefile).
+build_pause() {
+  local src
+  src=$(mod_info "k8s.io/kubernetes@$KUBE_VERSION" Dir)/build/pause/linux/pause.c
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-pg-images" -o "$bin/pause" "$src"
+  strip "$bin/pause"
+}
+
 build() {
   command -v go >/dev/null || die "go not found (the machines provide Go >= 1.26)"
   mkdir -p "$bin" "$mods"
   build_step kubernetes "$KUBE_VERSION" build_kubernetes "${k8s_bins[@]}"
   build_step etcd "$ETCD_VERSION" build_etcd etcd
   build_step cnpg "$CNPG_VERSION" build_cnpg cnpg-manager
+  build_step coredns "$COREDNS_VERSION" build_coredns coredns
+  build_step crictl "$CRICTL_VERSION" build_crictl crictl
+  need_packages gcc libc6-dev
+  build_step pause "$PAUSE_VERSION" build_pause pause
 }
 
 # --- Control plane -----------------------------------------------------------
@@ -190,12 +268,18 @@ make_pki() {
   ca front-proxy-ca pg-images-kube-front-proxy-ca
   cert front-proxy-client /CN=front-proxy-client "" front-proxy-ca
   cert etcd-server /CN=etcd "IP:127.0.0.1, DNS:localhost"
-  cert apiserver /CN=kube-apiserver "IP:127.0.0.1, IP:$SERVICE_IP, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local"
+  # Made before the node's address was in it: make it again.
+  if [[ -f $pki/apiserver.crt ]] && ! openssl x509 -in "$pki/apiserver.crt" -noout -ext subjectAltName | grep -q "IP Address:$NODE_IP\b"; then
+    rm "$pki/apiserver.crt" "$pki/apiserver.key"
+  fi
+  cert apiserver /CN=kube-apiserver "IP:$NODE_IP, IP:127.0.0.1, IP:$SERVICE_IP, DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local"
   cert apiserver-etcd-client /CN=kube-apiserver-etcd-client
   cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
   cert admin "/O=system:masters/CN=kubernetes-admin"
   cert controller-manager /CN=system:kube-controller-manager
   cert scheduler /CN=system:kube-scheduler
+  cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
+  cert kube-proxy /CN=system:kube-proxy
   if [[ ! -f $pki/sa.key ]]; then
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/sa.key"
     openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub"
@@ -207,7 +291,7 @@ make_pki() {
 kubeconfig() {
   local f=$run/$1.kubeconfig
   rm -f "$f"
-  "$bin/kubectl" config --kubeconfig="$f" set-cluster local --server="https://127.0.0.1:$API_PORT" \
+  "$bin/kubectl" config --kubeconfig="$f" set-cluster local --server="https://$NODE_IP:$API_PORT" \
     --certificate-authority="$pki/ca.crt" --embed-certs >/dev/null
   "$bin/kubectl" config --kubeconfig="$f" set-credentials "$1" --client-certificate="$pki/$1.crt" \
     --client-key="$pki/$1.key" --embed-certs >/dev/null
@@ -215,27 +299,30 @@ kubeconfig() {
   "$bin/kubectl" config --kubeconfig="$f" use-context local >/dev/null
 }
 
+# exe <name>: the program behind a daemon's name.
+exe() { if [[ $1 == containerd ]]; then echo "$CONTAINERD"; else echo "$bin/$1"; fi; }
+
 # running <name>: the process in <name>.pid is still this world's <name>
 # (not a recycled process id).
 running() {
   local pid
   pid=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$bin/$1" ]]
+  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(exe "$1")" ]]
 }
 
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
 
-# daemon <name> <args...>: run $bin/<name> in its own session (so it outlives
-# this script and a terminal's signals), logging to $logs/<name>.log.
+# daemon <name> <port|-> <args...>: run <name> in its own session (so it
+# outlives this script and a terminal's signals), logging to $logs/<name>.log.
 daemon() {
   local name=$1 port=$2; shift 2
   if running "$name"; then
     log "$name already running (pid $(cat "$run/$name.pid"))"
     return
   fi
-  port_free "$port" || die "port $port is taken; $name cannot listen there"
+  [[ $port == - ]] || port_free "$port" || die "port $port is taken; $name cannot listen there"
   log "starting $name"
-  setsid "$bin/$name" "$@" >"$logs/$name.log" 2>&1 </dev/null &
+  setsid "$(exe "$name")" "$@" >"$logs/$name.log" 2>&1 </dev/null &
   echo $! >"$run/$name.pid"
 }
 
@@ -251,6 +338,7 @@ start_control_plane() {
     [[ -x $bin/$b ]] || die "$bin/$b missing: run kube.sh build first"
   done
   mkdir -p "$run" "$logs"
+  network_up
   make_pki
   kubeconfig admin
   kubeconfig controller-manager
@@ -266,10 +354,12 @@ start_control_plane() {
     --trusted-ca-file="$pki/ca.crt" --client-cert-auth
   healthy etcd "https://127.0.0.1:$ETCD_PORT/health" --cert "$pki/apiserver-etcd-client.crt" --key "$pki/apiserver-etcd-client.key"
 
-  # Advertised on loopback, which Endpoints may not hold: no reconciler, so the
-  # `kubernetes` Service has no endpoints until the server gets a routable address.
-  daemon kube-apiserver "$API_PORT" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-    --secure-port="$API_PORT" --endpoint-reconciler-type=none \
+  # On the bridge's host address only: routable from pods (Endpoints may not
+  # hold loopback) yet on no outside interface. Webhooks are called at their
+  # pods' addresses, so they work before kube-proxy has written its rules.
+  # Kubelets by address: their names would be looked up in the host's DNS.
+  daemon kube-apiserver "$API_PORT" --bind-address="$NODE_IP" --advertise-address="$NODE_IP" \
+    --secure-port="$API_PORT" --enable-aggregator-routing=true --kubelet-preferred-address-types=InternalIP \
     --etcd-servers="https://127.0.0.1:$ETCD_PORT" --etcd-cafile="$pki/ca.crt" \
     --etcd-certfile="$pki/apiserver-etcd-client.crt" --etcd-keyfile="$pki/apiserver-etcd-client.key" \
     --client-ca-file="$pki/ca.crt" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
@@ -282,7 +372,7 @@ start_control_plane() {
     --requestheader-extra-headers-prefix=X-Remote-Extra- \
     --proxy-client-cert-file="$pki/front-proxy-client.crt" --proxy-client-key-file="$pki/front-proxy-client.key" \
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction --allow-privileged=true
-  healthy kube-apiserver "https://127.0.0.1:$API_PORT/readyz" --cert "$pki/admin.crt" --key "$pki/admin.key"
+  healthy kube-apiserver "https://$NODE_IP:$API_PORT/readyz" --cert "$pki/admin.crt" --key "$pki/admin.key"
 
   # Health and secure serving on loopback; leader election is moot with one of each.
   daemon kube-controller-manager 10257 --bind-address=127.0.0.1 --secure-port=10257 \
@@ -304,6 +394,306 @@ start_control_plane() {
   log "control plane ready: export KUBECONFIG=$run/admin.kubeconfig"
 }
 
+# --- Node ----------------------------------------------------------------------
+
+cni="$run/cni"
+ctrd="$run/containerd"
+kubelet_dir="$run/kubelet"
+pvs="$run/pv"
+
+kctl() { "$bin/kubectl" --kubeconfig="$run/admin.kubeconfig" "$@"; }
+crictl() { "$bin/crictl" --config "$run/crictl.yaml" "$@"; }
+
+# The bridge exists before the apiserver, which binds its address. Service
+# addresses are routed onto it too, so traffic to one that no kube-proxy rule
+# matches stays here rather than leaving by the default route.
+network_up() {
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    log "creating bridge $BRIDGE ($NODE_IP)"
+    ip link add "$BRIDGE" type bridge
+  fi
+  ip addr replace "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
+  # Pods have no masquerade; this drops what they would send beyond the bridge
+  # (the host itself is INPUT, not FORWARD, so it stays reachable).
+  iptables -N "$FW_CHAIN" 2>/dev/null || iptables -F "$FW_CHAIN"
+  iptables -A "$FW_CHAIN" -i "$BRIDGE" ! -o "$BRIDGE" -j DROP
+  iptables -C FORWARD -j "$FW_CHAIN" 2>/dev/null || iptables -I FORWARD -j "$FW_CHAIN"
+}
+
+network_down() {
+  while iptables -D FORWARD -j "$FW_CHAIN" 2>/dev/null; do :; done
+  if iptables -L "$FW_CHAIN" -n >/dev/null 2>&1; then iptables -F "$FW_CHAIN" && iptables -X "$FW_CHAIN"; fi
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then
+    log "removing bridge $BRIDGE"
+    ip link del "$BRIDGE"
+  fi
+}
+
+# The kubelet and kube-proxy set these machine-wide; `stop` puts back the
+# values from before the first start.
+sysctls=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
+  kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.conf.all.route_localnet
+  net.netfilter.nf_conntrack_max net.netfilter.nf_conntrack_tcp_timeout_established
+  net.netfilter.nf_conntrack_tcp_timeout_close_wait)
+save_sysctls() {
+  [[ -f $run/sysctls ]] && return
+  sysctl -e "${sysctls[@]}" 2>/dev/null | sed 's/ = /=/' >"$run/sysctls"
+}
+restore_sysctls() {
+  [[ -f $run/sysctls ]] || return 0
+  sysctl -q -p "$run/sysctls" >/dev/null
+  rm "$run/sysctls"
+}
+
+# quiet <command...>: its output only if it fails (crane logs every blob).
+quiet() {
+  local out
+  out=$("$@" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+}
+
+# push_image <ref> <dir> <crane mutate flags...>: a one-layer image of the
+# directory, on no base, in the local registry; pushed again only when the
+# directory's content changed.
+push_image() {
+  local ref=$1 root=$2 sum stamp; shift 2
+  stamp="$kube/.image-$(basename "$root")"
+  # The same content gives the same layer: no times, no owners.
+  tar -C "$root" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$root.tar" .
+  sum=$({ echo "$ref $*"; sha256sum <"$root.tar"; } | sha256sum | cut -c1-16)
+  if [[ -f $stamp && $(cat "$stamp") == "$sum" ]] && registry_has "${ref#"$REGISTRY"/}"; then
+    log "$ref already pushed"
+    rm "$root.tar"
+    return
+  fi
+  log "pushing $ref"
+  quiet crane append --insecure --oci-empty-base -f "$root.tar" -t "$ref"
+  quiet crane mutate --insecure --set-platform linux/amd64 "$@" -t "$ref" "$ref"
+  rm "$root.tar"
+  echo "$sum" >"$stamp"
+}
+
+# The sandbox, CoreDNS and operator images, assembled here: no base image,
+# nothing pulled from outside. The operator streams /operator/manager_<arch>
+# into instance pods; /manager is what its Deployment runs.
+push_images() {
+  local d=$kube/images
+  rm -rf "$d" && mkdir -p "$d/pause" "$d/coredns" "$d/operator/operator"
+  ln "$bin/pause" "$d/pause/pause"
+  push_image "$PAUSE_IMAGE" "$d/pause" --entrypoint /pause --user 65535:65535
+  ln "$bin/coredns" "$d/coredns/coredns"
+  push_image "$COREDNS_IMAGE" "$d/coredns" --entrypoint /coredns
+  ln "$bin/cnpg-manager" "$d/operator/operator/manager_amd64"
+  ln -s operator/manager_amd64 "$d/operator/manager"
+  push_image "$OPERATOR_IMAGE" "$d/operator" --entrypoint /manager --user 10001:10001
+  rm -rf "$d"
+}
+
+# containerd with its own root, state and socket: the system's /run/containerd
+# may serve another one. Plain HTTP to the local registry needs no setting.
+# Pods' network namespaces and runc's state under it too, not in the shared
+# /run/netns and /run/containerd/runc (only shims' sockets are always in
+# /run/containerd/s).
+# This machine withholds CAP_SYS_RESOURCE even from root: no process may lower
+# its oom_score_adj, so containers' scores are clamped to containerd's own.
+start_containerd() {
+  mkdir -p "$ctrd" "$cni/net.d"
+  cat >"$ctrd/config.toml" <<EOF
+version = 2
+root = "$ctrd/root"
+state = "$ctrd/state"
+[grpc]
+  address = "$ctrd/containerd.sock"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$ctrd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  stream_server_address = "127.0.0.1"
+  netns_mounts_under_state_dir = true
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "/usr/sbin/runc"
+        Root = "$ctrd/runc"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$cni/net.d"
+EOF
+  # A bridge of our own name, addresses kept in our own directory.
+  cat >"$cni/net.d/10-pg-images.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "pg-images-kube",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": {
+        "type": "host-local", "dataDir": "$cni/ipam",
+        "ranges": [[{"subnet": "$POD_CIDR", "gateway": "$NODE_IP"}]],
+        "routes": [{"dst": "0.0.0.0/0"}]
+      }
+    },
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+EOF
+  printf '%s\n' "runtime-endpoint: unix://$ctrd/containerd.sock" "image-endpoint: unix://$ctrd/containerd.sock" \
+    "timeout: 30" >"$run/crictl.yaml"
+  daemon containerd - --config "$ctrd/config.toml"
+  wait_for 60 "containerd (see $logs/containerd.log)" ctr --address "$ctrd/containerd.sock" version
+}
+
+start_kubelet() {
+  mkdir -p "$kubelet_dir"
+  # Pods' resolver: cluster DNS only, never the host's upstream.
+  echo "nameserver $DNS_IP" >"$run/resolv.conf"
+  # Eviction thresholds low: the disk is shared and often over 85% full, and
+  # these pods should not be evicted for what other builds use.
+  cat >"$kubelet_dir/config.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $NODE_IP
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: $pki/ca.crt}
+authorization: {mode: Webhook}
+cgroupDriver: cgroupfs
+failSwapOn: false
+# Not below 0: see start_containerd.
+oomScoreAdj: 0
+clusterDomain: cluster.local
+clusterDNS: [$DNS_IP]
+resolvConf: $run/resolv.conf
+podLogsDir: $run/pod-logs
+evictionHard: {memory.available: 100Mi, nodefs.available: 1Gi, imagefs.available: 1Gi, nodefs.inodesFree: 1%}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+EOF
+  daemon kubelet 10250 --config="$kubelet_dir/config.yaml" --kubeconfig="$run/kubelet.kubeconfig" \
+    --container-runtime-endpoint="unix://$ctrd/containerd.sock" --root-dir="$kubelet_dir" \
+    --cert-dir="$kubelet_dir/pki" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP"
+  healthy kubelet http://127.0.0.1:10248/healthz
+  wait_for 120 "node $NODE_NAME to be Ready (see $logs/kubelet.log)" \
+    kctl wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
+}
+
+# iptables mode (no IPVS in this kernel). NodePorts only on the bridge, so it
+# need not set route_localnet; conntrack table sizes left as they are.
+start_kube_proxy() {
+  daemon kube-proxy 10256 --kubeconfig="$run/kube-proxy.kubeconfig" --proxy-mode=iptables \
+    --hostname-override="$NODE_NAME" --cluster-cidr="$CLUSTER_CIDR" --nodeport-addresses="$POD_CIDR" \
+    --metrics-bind-address=127.0.0.1:10249 --healthz-bind-address=127.0.0.1:10256 \
+    --conntrack-max-per-core=0 --oom-score-adj=0
+  healthy kube-proxy http://127.0.0.1:10256/healthz
+}
+
+# --- Cluster contents -----------------------------------------------------------
+
+start_coredns() {
+  log "deploying CoreDNS"
+  sed -e "s#@IMAGE@#$COREDNS_IMAGE#" -e "s#@DNS_IP@#$DNS_IP#" "$WORLD_SCRIPTS/kube/coredns.yaml" |
+    kctl apply -f - >/dev/null
+}
+
+# A StorageClass with no provisioner and static local volumes in directories
+# made here. The kubelet gives them the pod's fsGroup (26 for PostgreSQL).
+# Released volumes (their claim deleted) are emptied and offered again.
+start_storage() {
+  local i pv
+  mkdir -p "$pvs"
+  {
+    cat <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+EOF
+    for ((i = 1; i <= PV_COUNT; i++)); do
+      mkdir -p "$pvs/pv$i"
+      cat <<EOF
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: local-pv$i
+spec:
+  capacity: {storage: $PV_SIZE}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: local
+  local: {path: $pvs/pv$i}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: kubernetes.io/hostname, operator: In, values: [$NODE_NAME]}
+EOF
+    done
+  } | kctl apply -f - >/dev/null
+  for pv in $(kctl get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\n"}{end}'); do
+    [[ $pv == local-pv* && -d $pvs/${pv#local-} ]] || continue
+    log "recycling $pv"
+    find "$pvs/${pv#local-}" -mindepth 1 -delete
+    kctl patch pv "$pv" --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
+  done
+}
+
+# The release manifest from the module zip, its image pointed at ours.
+start_operator() {
+  local manifest
+  manifest=$(mod_info "github.com/cloudnative-pg/cloudnative-pg@$CNPG_VERSION" Dir)/releases/cnpg-${CNPG_VERSION#v}.yaml
+  log "deploying the CloudNativePG operator $CNPG_VERSION"
+  sed "s#ghcr.io/cloudnative-pg/cloudnative-pg:${CNPG_VERSION#v}#$OPERATOR_IMAGE#g" "$manifest" |
+    kctl apply --server-side --force-conflicts -f - >/dev/null
+  kctl -n cnpg-system rollout status deployment/cnpg-controller-manager --timeout=300s >/dev/null
+  # Its webhooks answer once it has made its certificate and the secret has
+  # reached the pod: a server-side dry run of a Cluster goes through them.
+  cat >"$run/webhook-probe.yaml" <<EOF
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: webhook-probe, namespace: default}
+spec: {instances: 1, storage: {size: 1Gi}}
+EOF
+  wait_for 180 "the CloudNativePG webhook" kctl apply --dry-run=server -f "$run/webhook-probe.yaml"
+}
+
+start() {
+  local b start=$SECONDS
+  for b in "${k8s_bins[@]}" etcd cnpg-manager coredns crictl pause; do
+    [[ -x $bin/$b ]] || die "$bin/$b missing: run kube.sh build first"
+  done
+  need_packages containerd runc containernetworking-plugins iptables
+  mkdir -p "$run" "$logs"
+  save_sysctls
+  push_images
+  start_control_plane
+  kubeconfig kubelet
+  kubeconfig kube-proxy
+  start_containerd
+  start_kubelet
+  start_kube_proxy
+  start_coredns
+  start_storage
+  start_operator
+  kctl -n kube-system rollout status deployment/coredns --timeout=120s >/dev/null
+  log "cluster ready in $((SECONDS - start))s: export KUBECONFIG=$run/admin.kubeconfig"
+}
+
 # stop_daemon <name>: SIGTERM, then SIGKILL after 30 s.
 stop_daemon() {
   local name=$1 pid i
@@ -323,20 +713,82 @@ stop_daemon() {
   rm -f "$run/$name.pid"
 }
 
-stop() {
-  local name left=()
-  for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_daemon "$name"; done
-  # Anything still running from $bin was not started by this script's pid files.
-  for name in /proc/[0-9]*; do
-    [[ $(readlink "$name/exe" 2>/dev/null) == "$bin/"* ]] && left+=("${name#/proc/}")
+# ours <pid>: a process of this cluster: a binary from $bin, our containerd
+# or one of its shims.
+ours() {
+  [[ $(readlink "/proc/$1/exe" 2>/dev/null) == "$bin/"* ]] && return
+  tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qE -- "(--config|-address) $ctrd/(config.toml|containerd.sock)( |$)"
+}
+
+# The kubelet's own chains (kube-proxy --cleanup removes only kube-proxy's).
+kubelet_chains_down() {
+  local cmd t c b
+  for cmd in iptables ip6tables; do
+    for t in filter nat mangle; do
+      for c in KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT KUBE-FIREWALL; do
+        "$cmd" -t "$t" -S "$c" >/dev/null 2>&1 || continue
+        for b in INPUT OUTPUT FORWARD PREROUTING POSTROUTING; do
+          while "$cmd" -t "$t" -D "$b" -j "$c" 2>/dev/null; do :; done
+        done
+        "$cmd" -t "$t" -F "$c" && "$cmd" -t "$t" -X "$c"
+      done
+    done
   done
-  ((${#left[@]} == 0)) || die "still running from $bin: pids ${left[*]}"
-  log "control plane stopped"
+}
+
+stop() {
+  local name left=() m ids had_kubelet=false had_proxy=false
+  # Their iptables chains are cleaned only if this script started them.
+  [[ -f $run/kubelet.pid ]] && had_kubelet=true
+  [[ -f $run/kube-proxy.pid ]] && had_proxy=true
+  stop_daemon kubelet
+  # Pods go as the kubelet would remove them: containers stopped with their
+  # grace (PostgreSQL shuts down cleanly), then CNI DEL and their mounts.
+  if running containerd; then
+    log "removing pods"
+    ids=$(crictl ps -q)
+    [[ -z $ids ]] || crictl stop --timeout 30 $ids >/dev/null || log "could not stop every container"
+    crictl rmp --all --force >/dev/null || log "could not remove every pod (see crictl pods)"
+  fi
+  stop_daemon kube-proxy
+  if $had_proxy; then "$bin/kube-proxy" --cleanup >"$logs/kube-proxy-cleanup.log" 2>&1 || true; fi
+  if $had_kubelet; then kubelet_chains_down; fi
+  stop_daemon containerd
+  # Shims outlive containerd; pods removed, none should be left.
+  for name in /proc/[0-9]*; do
+    if ours "${name#/proc/}" && [[ $(readlink "$name/exe") != "$bin/"* ]]; then
+      log "killing leftover shim ${name#/proc/}"
+      kill -KILL "${name#/proc/}" 2>/dev/null || true
+    fi
+  done
+  # The kubelet's rshared bind of its root, volumes, overlay root filesystems:
+  # deepest first.
+  for m in $(findmnt -rn -o TARGET | grep -E "^$run/" | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
+  # The kubelet's pod cgroups (runc's under the unified hierarchy too).
+  find /sys/fs/cgroup/*/kubepods -depth -type d -exec rmdir {} + 2>/dev/null || true
+  # The kubelet's links to pod logs, and its device-plugin socket: the only
+  # paths it has outside its root directory.
+  find /var/log/containers -maxdepth 1 -type l -lname "$run/pod-logs/*" -delete 2>/dev/null || true
+  rmdir /var/log/containers 2>/dev/null || true
+  rm -f /var/lib/kubelet/device-plugins/kubelet.sock
+  rmdir /var/lib/kubelet/device-plugins /var/lib/kubelet 2>/dev/null || true
+  ! compgen -G "/sys/fs/cgroup/*/kubepods" >/dev/null || log "pod cgroups left (processes in them?): /sys/fs/cgroup/*/kubepods"
+  for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_daemon "$name"; done
+  network_down
+  restore_sysctls
+  # Anything still running from $bin or of our containerd was not started by
+  # this script's pid files.
+  for name in /proc/[0-9]*; do
+    if ours "${name#/proc/}"; then left+=("${name#/proc/}"); fi
+  done
+  ((${#left[@]} == 0)) || die "still running from $bin or $ctrd: pids ${left[*]}"
+  log "cluster stopped"
 }
 
 case ${1:-} in
   build) build ;;
+  start) start ;;
   start-control-plane) start_control_plane ;;
   stop) stop ;;
-  *) die "usage: kube.sh build | start-control-plane | stop" ;;
+  *) die "usage: kube.sh build | start | start-control-plane | stop" ;;
 esac
