@@ -2,7 +2,7 @@
 // the CI files' groups do), and every catalog written afterwards lists both, each by the
 // timestamped tag and digest the registry holds, in the shape CloudNativePG's CRD accepts.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -3,7 +3,7 @@
 // The module's own functions run in client mode (bin/pg-images-local.ts); only `dagger call`'s
 // module loading is not exercised here (the introspection test covers what it registers).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContext, REPO, resolveMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";

@@ -6,11 +6,11 @@
 // The last one kills and restarts the world's engine (scripts/world/dagger.sh), so this file
 // must not share the engine with another run.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
-import { call, start, statuses, useWorldDagger, type Summary } from "./harness.js";
+import { call, dropWork, start, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest, startRegistry, type LocalRegistry } from "./registry.js";
 
 const runId = `faults${Date.now().toString(36)}`;
@@ -38,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   registry?.stop();
-  rmSync(work, { recursive: true, force: true });
+  dropWork(work);
 });
 
 describe("the registry dies in the middle of a release", () => {

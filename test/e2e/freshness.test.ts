@@ -3,12 +3,12 @@
 // the way an archive changes (scripts/world/pgdg-update.sh): an unrelated package appears, then a
 // package one target pulls in without a pin gets a new revision.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillPgdg, readLocalPgdg } from "../../scripts/world/pgdg.js";
 import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
-import { call as harnessCall, reasons, statuses, useWorldDagger, type Summary } from "./harness.js";
+import { call as harnessCall, dropWork, reasons, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest, tagsIn } from "./registry.js";
 
 const runId = `fresh${Date.now().toString(36)}`;
@@ -50,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   world("drop", FORK);
-  rmSync(work, { recursive: true, force: true });
+  dropWork(work);
 });
 
 describe("freshness: every upstream fix ships in the next run, and nothing else makes a new digest", () => {

@@ -3,7 +3,7 @@
 // publish; an old minor only the archive carries; a key with another fingerprint; a pin no
 // repository carries. The module's functions run in client mode, as in chain.test.ts.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillPgdg, packagesIn, readLocalPgdg, type LocalPgdg } from "../../scripts/world/pgdg.js";

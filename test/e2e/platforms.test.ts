@@ -3,7 +3,7 @@
 // attested (SBOM per platform, SLSA provenance) once it passed, promoted as a whole index; then
 // checked with standard tools (crane, cosign) against the registry.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";

@@ -4,11 +4,11 @@
 // Two fresh engines by default (two cold builds that share nothing but the inputs);
 // PG_IMAGES_REPRO_ENGINES=1 keeps one, for a quicker run by hand.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
-import { call, statuses, useWorldDagger } from "./harness.js";
+import { call, dropWork, statuses, useWorldDagger } from "./harness.js";
 import { explainDifference } from "./ocidiff.js";
 
 const runId = `repro${Date.now().toString(36)}`;
@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const e of FRESH) dagger("extra-stop", e.name);
-  rmSync(work, { recursive: true, force: true });
+  dropWork(work);
 });
 
 /** publish on one engine to a repository of its own; the digest of every target. */
