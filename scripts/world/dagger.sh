@@ -178,8 +178,9 @@ build_image() {
   for m in legacy nft; do ln -sf "/usr/sbin/xtables-$m-multi" "$rootfs/usr/bin/xtables-$m-multi"; done
   # The local registry speaks plain HTTP. The cache is kept between runs: by default the engine
   # keeps 20% of the disk free, and on a disk fuller than that it prunes to 10 GB after every
-  # session, so each run would rebuild every image from nothing.
-  printf '{"registries":{"%s":{"http":true}},"gc":{"reservedSpace":"25GB","maxUsedSpace":"50GB","minFreeSpace":"5GB"}}\n' \
+  # session, so each run would rebuild every image from nothing. 40 GB holds a whole run's
+  # images; 8 GB free leaves room for the registry, Docker and a throwaway engine beside it.
+  printf '{"registries":{"%s":{"http":true}},"gc":{"reservedSpace":"20GB","maxUsedSpace":"40GB","minFreeSpace":"8GB"}}\n' \
     "$REGISTRY" >"$rootfs/etc/dagger/engine.json"
   tar --numeric-owner -C "$rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
