@@ -1,6 +1,6 @@
-// What freshness costs: a scheduled publish --release of the PGDG end-to-end matrix (4 targets,
-// two chains) when nothing changed, against a cold build of the same targets; then after one
-// package update (exttester's unpinned wal2json gets a new revision). Side by side in one run,
+// What freshness costs: a scheduled publish --release of the freshness matrix (minimal and
+// standard from the PGDG-shaped mirror) when nothing changed, against a cold build of the same
+// targets; then after one package update (standard's unpinned wal2json gets a new revision). Side by side in one run,
 // each measurement its own engine session; pushes counted from the registry's tag lists. The cold
 // build runs on a throwaway engine (dagger.sh extra-start), so the shared engine keeps its cache.
 // Run: npm run build && bash scripts/world/up.sh && source scripts/world/env.sh && node dist/bench/freshness.js
@@ -25,7 +25,7 @@ const world = (...args: string[]) => {
 const dir = join(REPO, ".pg-images", "bench");
 mkdirSync(dir, { recursive: true });
 const mirror = world("fork", FORK);
-const { text } = await resolveMatrix(await fillPgdg(readFileSync(join(REPO, "test/e2e/pgdg.yaml"), "utf8"), { ...readLocalPgdg(), mirror }));
+const { text } = await resolveMatrix(await fillPgdg(readFileSync(join(REPO, "test/e2e/freshness.yaml"), "utf8"), { ...readLocalPgdg(), mirror }));
 writeFileSync(join(dir, "freshness.yaml"), text);
 
 /** Every tag under the prefix, from the registry's own API. */
@@ -80,7 +80,7 @@ try {
   const version = world("bump", FORK, "bookworm", "postgresql-15-wal2json");
   const updated = await timed("one package updated", release);
   const pct = (s: number) => `${((100 * s) / cold.seconds).toFixed(1)} % of cold`;
-  console.log(`PGDG end-to-end matrix (4 targets), publish --release against a cold build-all`);
+  console.log(`freshness matrix (minimal, standard from the PGDG-shaped mirror), publish --release against a cold build-all`);
   console.log(`  cold build-all:                          ${cold.seconds.toFixed(1)} s`);
   console.log(`  nothing changed:                         ${unchanged.seconds.toFixed(1)} s  (${pct(unchanged.seconds)}), ${unchanged.pushed} tags pushed`);
   console.log(`  postgresql-15-wal2json → ${version}: ${updated.seconds.toFixed(1)} s  (${pct(updated.seconds)}), ${updated.pushed} tags pushed`);
