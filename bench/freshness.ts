@@ -28,12 +28,13 @@ const mirror = world("fork", FORK);
 const { text } = await resolveMatrix(await fillPgdg(readFileSync(join(REPO, "test/e2e/freshness.yaml"), "utf8"), { ...readLocalPgdg(), mirror }));
 writeFileSync(join(dir, "freshness.yaml"), text);
 
-/** Every tag under the prefix, from the registry's own API. */
+/** Every tag of the matrix's one repository, testing and release, from the registry's own API. */
 async function tags(): Promise<Set<string>> {
   const out = new Set<string>();
-  const catalog = (await (await fetch("http://127.0.0.1:5000/v2/_catalog?n=10000")).json()) as { repositories?: string[] };
-  for (const repo of (catalog.repositories ?? []).filter((r) => `127.0.0.1:5000/${r}`.startsWith(prefix))) {
-    const list = (await (await fetch(`http://127.0.0.1:5000/v2/${repo}/tags/list`)).json()) as { tags?: string[] };
+  for (const repo of [`${prefix}/postgresql`, `${prefix}/testing/postgresql`].map((r) => r.slice("127.0.0.1:5000/".length))) {
+    const r = await fetch(`http://127.0.0.1:5000/v2/${repo}/tags/list`);
+    if (r.status === 404) continue; // not pushed yet
+    const list = (await r.json()) as { tags?: string[] | null };
     for (const t of list.tags ?? []) out.add(`${repo}:${t}`);
   }
   return out;
