@@ -1,8 +1,9 @@
 // What freshness costs: a scheduled publish --release of the freshness matrix (minimal and
 // standard from the PGDG-shaped mirror) when nothing changed, against a cold build of the same
-// targets; then after one package update (standard's unpinned wal2json gets a new revision). Side by side in one run,
-// each measurement its own engine session; pushes counted from the registry's tag lists. The cold
-// build runs on a throwaway engine (dagger.sh extra-start), so the shared engine keeps its cache.
+// targets; then after one package update (standard's unpinned wal2json gets a new revision).
+// Side by side in one run, each measurement its own engine session; pushes counted from the
+// registry's tag lists. The cold build runs on a throwaway engine (dagger.sh extra-start), so the
+// shared engine keeps its cache.
 // Run: npm run build && bash scripts/world/up.sh && source scripts/world/env.sh && node dist/bench/freshness.js
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { hostSource, LocalPgImages } from "../scripts/world/localModule.js";
 import { fillPgdg, readLocalPgdg } from "../scripts/world/pgdg.js";
 import { REPO, resolveMatrix, useWorldEngine } from "../scripts/world/world.js";
 import type { Report } from "../src/report.js";
+import { tagsIn } from "../test/e2e/registry.js";
 import { session } from "./session.js";
 
 useWorldEngine();
@@ -28,16 +30,9 @@ const mirror = world("fork", FORK);
 const { text } = await resolveMatrix(await fillPgdg(readFileSync(join(REPO, "test/e2e/freshness.yaml"), "utf8"), { ...readLocalPgdg(), mirror }));
 writeFileSync(join(dir, "freshness.yaml"), text);
 
-/** Every tag of the matrix's one repository, testing and release, from the registry's own API. */
+/** Every tag under the prefix, from the registry's own API (its catalog read page by page). */
 async function tags(): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const repo of [`${prefix}/postgresql`, `${prefix}/testing/postgresql`].map((r) => r.slice("127.0.0.1:5000/".length))) {
-    const r = await fetch(`http://127.0.0.1:5000/v2/${repo}/tags/list`);
-    if (r.status === 404) continue; // not pushed yet
-    const list = (await r.json()) as { tags?: string[] | null };
-    for (const t of list.tags ?? []) out.add(`${repo}:${t}`);
-  }
-  return out;
+  return new Set(Object.entries(await tagsIn(prefix)).flatMap(([repo, list]) => list.map((t) => `${repo}:${t}`)));
 }
 
 let minute = 0;
