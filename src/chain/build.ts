@@ -101,19 +101,25 @@ export class Builder {
    * platform, so every platform and every image of the chain share it.
    */
   epoch(id: string): File {
+    const { root, image } = this.chainBase(id);
+    let epoch = this.epochs.get(root.id);
+    if (!epoch) {
+      epoch = baseEpoch(this.ctx(root.platforms[0]!).pull(image), this.matrix.tools.crane);
+      this.epochs.set(root.id, epoch);
+    }
+    return epoch;
+  }
+
+  /** The first target of the target's chain, and the base image that chain starts from. */
+  private chainBase(id: string): { root: PlannedTarget; image: string } {
     let root = this.target(id);
     for (const seen = new Set([root.id]); root.from; seen.add(root.id)) {
       root = this.target(root.from);
       if (seen.has(root.id)) throw new Error(`${id}: its chain of "from" loops at ${root.id}`);
     }
-    let epoch = this.epochs.get(root.id);
-    if (!epoch) {
-      const base = this.recipe(root.id).base;
-      if (!("image" in base)) throw new Error(`${root.id}: the first target of a chain must start from an image`);
-      epoch = baseEpoch(this.ctx(root.platforms[0]!).pull(base.image), this.matrix.tools.crane);
-      this.epochs.set(root.id, epoch);
-    }
-    return epoch;
+    const base = this.recipe(root.id).base;
+    if (!("image" in base)) throw new Error(`${root.id}: the first target of a chain must start from an image`);
+    return { root, image: base.image };
   }
 
   target(id: string): PlannedTarget {
@@ -138,14 +144,15 @@ export class Builder {
 
   /**
    * Every platform of the target in one OCI tarball; several make an image index. Compression
-   * and media types are forced (else the engine reuses whatever blob its cache holds), then the
-   * times are normalised to the chain's epoch.
+   * and media types are forced (else the engine reuses whatever blob its cache holds), then every
+   * layer is written again canonically in the chain's base image and the times are normalised
+   * to the chain's epoch.
    */
   tarball(t: PlannedTarget): File {
     const [first, ...rest] = t.platforms.map((p) => this.image(t.id, p));
     const exported = first!.asTarball({ platformVariants: rest, forcedCompression: ImageLayerCompression.Gzip, mediaTypes: ImageMediaTypes.OcimediaTypes });
     const { crane, regctl } = this.matrix.tools;
-    return finishTarball(exported, { crane, regctl, epoch: this.epoch(t.id), indexAnnotations: rest.length > 0 ? t.annotations : undefined });
+    return finishTarball(exported, { crane, regctl, layerTools: this.chainBase(t.id).image, epoch: this.epoch(t.id), indexAnnotations: rest.length > 0 ? t.annotations : undefined });
   }
 
   /** One platform's image as it is in the tarball: what the smoke checks run against. */

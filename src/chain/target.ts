@@ -121,10 +121,15 @@ export function sbom(tarball: File, syftImage: string, platform: Platform, paths
 
 /** How the engine's export becomes the artefact that is tested, scanned, signed and pushed. */
 export interface Finish {
-  /** Digest-pinned crane image with a shell (busybox): tar, sed and date run there. */
+  /** Digest-pinned crane image with a shell (busybox): tar and sed run there when nothing is normalised. */
   crane: string;
   /** Digest-pinned regctl image (the binary at REGCTL_BINARY); without it times stay as the engine wrote them. */
   regctl?: string | undefined;
+  /**
+   * The chain's base image (digest-pinned, with GNU tar, gzip, find and sort, as Debian's are):
+   * the layers are rewritten there, so the tools that write them are an input of the target.
+   */
+  layerTools?: string | undefined;
   /** The epoch in seconds, as text: later times in layers, config and history become it. */
   epoch?: File | undefined;
   /** Written on the image index (several platforms): Dagger writes them on each manifest only. */
@@ -135,32 +140,102 @@ export interface Finish {
 export const REGCTL_BINARY = "/regctl";
 
 /**
- * The export made byte-stable and complete, in one exec on the tarball: every time after the epoch
- * in every layer's tar headers (whiteouts included), the config and its history set to the
- * epoch, user and group names dropped from tar headers (`regctl image mod --time --reproducible`);
- * then the annotations written on the index. Returns the tarball unchanged when there is nothing
- * to do.
+ * The export made byte-stable and complete, in one exec on the tarball: the config and its history
+ * times set to the epoch (`regctl image mod --config-time`), every layer rewritten in a canonical
+ * form (CANONICAL_LAYERS); then the annotations written on the index. Returns the
+ * tarball unchanged when there is nothing to do.
  */
 export function finishTarball(tarball: File, finish: Finish): File {
-  const normalize = finish.regctl !== undefined && finish.epoch !== undefined;
+  const normalize = finish.regctl !== undefined && finish.epoch !== undefined && finish.layerTools !== undefined;
   const annotate = finish.indexAnnotations !== undefined;
   if (!normalize && !annotate) return tarball;
-  let c = dag.container().from(finish.crane).withMountedFile("/in.tar", tarball);
+  let c = dag.container().from(normalize ? finish.layerTools! : finish.crane).withUser("root").withMountedFile("/in.tar", tarball);
   if (normalize) c = c.withFile("/usr/local/bin/regctl", dag.container().from(finish.regctl!).file(REGCTL_BINARY), { permissions: 0o755 }).withMountedFile("/epoch", finish.epoch!);
   if (annotate) c = c.withEnvVariable("ANNOTATIONS", JSON.stringify(finish.indexAnnotations));
-  const script = ["mkdir /work && tar -xf /in.tar -C /work && cd /work", ...(normalize ? [NORMALIZE_LAYOUT] : []), ...(annotate ? [ANNOTATE_INDEX] : []), "tar -cf /image.tar $(ls)"].join("\n");
+  const script = ["mkdir /work && tar -xf /in.tar -C /work && cd /work", ...(normalize ? [NORMALIZE_LAYOUT, CANONICAL_LAYERS] : []), ...(annotate ? [ANNOTATE_INDEX] : []), "tar -cf /image.tar $(ls)"].join("\n");
   return c.withNewFile("/finish.sh", script).withExec(["sh", "-e", "/finish.sh"]).file("/image.tar");
 }
 
-// Shell for finishTarball, in /work (the OCI layout). regctl rewrites the image (and each
-// platform's image under an index) into the same layout under a tag; a copy to a fresh layout
-// keeps only that image's blobs.
+// Shell for finishTarball, in /work after NORMALIZE_LAYOUT (compact JSON, one image and its
+// blobs; the epoch in $e). The engine writes a layer's tar from whatever it holds: the blob it
+// pulled, or a new diff of a snapshot restored from its cache, with other entry order, "./"
+// prefixes, root entry and hard-link direction. So every layer is unpacked and written again
+// canonically: entries in byte order of their names (no "./", no root entry), numeric owners
+// only, each hard link pointing at the first name of its group in that order, times after the
+// epoch clamped to it, no atime or ctime, gzip without name or time. Each config's diff_ids and
+// each manifest's descriptors follow; history loses created_by, which a restored snapshot no
+// longer knows; then the index and index.json follow, and the replaced blobs go.
+const CANONICAL_LAYERS = String.raw`sha() { sha256sum "$1" | cut -d' ' -f1; }
+size() { wc -c < "$1" | tr -d ' '; }
+# Replace a blob by a new file: store it, then rewrite every reference in the given JSON blob.
+swap() { # old-hex new-file json-blob-path; prints the new hex
+  new=$(sha "$2"); n=$(size "$2"); o=$(size "blobs/sha256/$1")
+  mv "$2" "blobs/sha256/$new"
+  [ "$new" = "$1" ] || echo "$1" >> /tmp/replaced
+  sed -i -E "s/\"digest\": *\"sha256:$1\", *\"size\": *$o([^0-9])/\"digest\":\"sha256:$new\",\"size\":$n\1/g; s/\"size\": *$o, *\"digest\": *\"sha256:$1\"/\"size\":$n,\"digest\":\"sha256:$new\"/g" "$3"
+  grep -q "sha256:$new" "$3" || { echo "no descriptor of sha256:$1 (size $o) in $3"; exit 1; }
+  echo "$new"
+}
+canon_layer() { # layer hex; writes /tmp/layer.tgz and prints its diff_id
+  rm -rf /l /tmp/tarpipe /tmp/failed && mkdir /l && mkfifo /tmp/tarpipe
+  { gzip -dc "blobs/sha256/$1" || echo "unpacking layer $1" > /tmp/failed; } | tar -x -f - -C /l --numeric-owner --same-owner -p --xattrs --xattrs-include='*'
+  (cd /l && find . -mindepth 1 -printf '%P\0' | LC_ALL=C sort -z > /tmp/list)
+  sha256sum < /tmp/tarpipe | cut -d' ' -f1 > /tmp/diffid &
+  { tar -c -f - -C /l --null --no-recursion -T /tmp/list --numeric-owner --format=posix \
+      --pax-option='exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime' --mtime="@$e" --clamp-mtime --xattrs --xattrs-include='*' \
+      || echo "writing layer $1" > /tmp/failed; } | tee /tmp/tarpipe | gzip -n > /tmp/layer.tgz
+  wait
+  [ ! -e /tmp/failed ] || { cat /tmp/failed; exit 1; }
+  rm -rf /l
+  cat /tmp/diffid
+}
+digests() { tr -d ' \n' < "$1" | grep -o '"digest":"sha256:[0-9a-f]\{64\}"' | cut -d: -f3 | tr -d '"'; }
+canon_manifest() { # manifest hex; prints the new manifest hex
+  mh=$1; m="blobs/sha256/$1"; cp "$m" /tmp/manifest
+  cfg=$(tr -d '\n' < "$m" | sed 's/.*"config":{[^}]*"digest":"sha256:\([0-9a-f]*\)".*/\1/')
+  cp "blobs/sha256/$cfg" /tmp/config
+  # The i-th diff_id is the i-th layer's: same content, same old and new ids.
+  tr -d ' \n' < /tmp/config | sed 's/.*"diff_ids":\[\([^]]*\)\].*/\1/' | grep -o 'sha256:[0-9a-f]\{64\}' > /tmp/diffids
+  i=0
+  for l in $(tr -d '\n' < "$m" | sed 's/.*"layers":\[\([^]]*\)\].*/\1/' | grep -o 'sha256:[0-9a-f]\{64\}' | cut -d: -f2); do
+    i=$((i + 1))
+    old=$(sed -n "$i"p /tmp/diffids)
+    [ -n "$old" ] || { echo "config $cfg has fewer diff_ids than manifest $mh has layers"; exit 1; }
+    new=$(canon_layer "$l")
+    sed -i "s/\"$old\"/\"sha256:$new\"/g" /tmp/config
+    swap "$l" /tmp/layer.tgz /tmp/manifest >/dev/null
+  done
+  sed -i -E 's/,"created_by":"([^"\\]|\\.)*"//g' /tmp/config
+  swap "$cfg" /tmp/config /tmp/manifest >/dev/null
+  swap "$mh" /tmp/manifest /tmp/outer
+}
+tr -d '\n' < index.json > /tmp/index.json && mv /tmp/index.json index.json
+top=$(digests index.json | head -n 1)
+cp index.json /tmp/outer
+if grep -q 'image.index.v1+json' "blobs/sha256/$top"; then
+  cp "blobs/sha256/$top" /tmp/outer_index
+  for m in $(digests "blobs/sha256/$top"); do
+    cp /tmp/outer_index /tmp/outer; nm=$(canon_manifest "$m"); cp /tmp/outer /tmp/outer_index
+  done
+  cp index.json /tmp/outer
+  swap "$top" /tmp/outer_index /tmp/outer >/dev/null
+else
+  canon_manifest "$top" >/dev/null
+fi
+mv /tmp/outer index.json
+# What nothing points at any more goes (a layer used twice is replaced twice, removed once).
+[ ! -f /tmp/replaced ] || sort -u /tmp/replaced | while read -r h; do rm -f "blobs/sha256/$h"; done
+`;
+
+// Shell for finishTarball, in /work (the OCI layout as the engine exported it). regctl sets the
+// config's and its history's times (and each platform's under an index) into the same layout
+// under a tag; a copy to a fresh layout keeps only that image's blobs.
 const NORMALIZE_LAYOUT = `e=$(cat /epoch)
 case "$e" in ''|*[!0-9]*) echo "epoch is not a number of seconds: '$e'"; exit 1;; esac
 t=$(date -u -d "@$e" +%Y-%m-%dT%H:%M:%SZ)
 d=$(tr -d ' \\n' < index.json | grep -o '"digest":"sha256:[0-9a-f]\\{64\\}"' | head -n 1 | cut -d'"' -f4)
 [ -n "$d" ] || { echo "no image in index.json: $(cat index.json)"; exit 1; }
-regctl image mod "ocidir:///work@$d" --create normalized --time "set=$t,after=$t" --reproducible --to-oci >/dev/null
+regctl image mod "ocidir:///work@$d" --create normalized --config-time "set=$t,after=$t" --to-oci >/dev/null
 src=ocidir:///work:normalized
 # With nothing to change, regctl makes no tag: the image is already as it should be.
 regctl image digest "$src" >/dev/null 2>&1 || src="ocidir:///work@$d"
