@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Build syft, crane, cosign and regctl from the Go module proxy, wrap each in an image based on
 # the local Debian slim image, push them to the local registry and write
-# $WORLD/tools.json with digest-pinned references. Needs docker.sh and
-# bases.sh (bookworm) first.
+# $WORLD/tools.json with digest-pinned references; buildx (a reader for the tests) stays a
+# binary in $WORLD/bin. Needs docker.sh and bases.sh (bookworm) first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SYFT_VERSION=v1.57.0
 COSIGN_VERSION=v2.6.5
 REGCTL_VERSION=v0.11.7
+BUILDX_VERSION=v0.38.2
 base="$REGISTRY/library/debian:bookworm-slim"
 registry_has library/debian:bookworm-slim || die "$base missing: run bases.sh first"
 
@@ -21,6 +22,12 @@ go_tool cosign github.com/sigstore/cosign/v2/cmd/cosign "$COSIGN_VERSION" \
 # Normalises image times for reproducible digests (`regctl image mod --time … --reproducible`).
 go_tool regctl github.com/regclient/regclient/cmd/regctl "$REGCTL_VERSION" \
   "-X github.com/regclient/regclient/internal/version.vcsTag=$REGCTL_VERSION"
+
+# A reader of the SBOM and provenance in an image index that pg-images did not write: the e2e
+# tests run `buildx imagetools inspect --format '{{ json .SBOM }}'` as CloudNativePG's users do
+# (standalone, no Docker CLI needed).
+go_tool buildx github.com/docker/buildx/cmd/buildx "$BUILDX_VERSION" \
+  "-X github.com/docker/buildx/version.Version=$BUILDX_VERSION"
 
 # image <repo:tag> <binary> <Dockerfile lines...>: build from a temp context
 # holding only the binary, and push; skipped when the registry has the tag.

@@ -18,7 +18,9 @@ import type { HostService } from "./hostServices.js";
 import { KEYS } from "../plan/metadata.js";
 import { resolvePlan, type Lock } from "../release/freshness.js";
 import { resolveAll, type Resolution } from "./resolve.js";
-import { baseEpoch, failure, finishTarball, sbom, secondsSince, smokeEveryPlatform, tarballDigest, unpackedSize, type Sbom, type TargetResult } from "./target.js";
+import { baseEpoch, failure, finishTarball, sbom, secondsSince, smokeEveryPlatform, unpackedSize, type Sbom, type TargetResult } from "./target.js";
+import { readLayoutTop } from "./attest.js";
+import { layoutImages, platformDigests } from "../release/attestations.js";
 
 export interface Built {
   target: PlannedTarget;
@@ -208,10 +210,9 @@ export class Builder {
     // decides first: a child of a parent that did not pass is blocked, whatever its own build did.
     const built = unresolved
       ? undefined
-      : tarballDigest(tarball, this.matrix.tools.crane).then(
-          (digest) => ({ digest }),
-          (error: unknown) => ({ error }),
-        );
+      : readLayoutTop(tarball, this.matrix.tools.crane).then(
+          (top) => ({ digest: top.descriptor.digest, manifests: platformDigests(layoutImages(top, t.platforms).images) }),
+        ).catch((error: unknown) => ({ error }));
     const parent = t.from ? await this.run(t.from) : undefined;
     if (parent && parent.result.status !== "passed") {
       return { ...base, result: result({ status: "blocked", checks: [], reason: `${parent.target.id} ${parent.result.status}, so it is not tested` }) };
@@ -219,7 +220,7 @@ export class Builder {
     if (!built) return { ...base, result: result({ status: "failed", checks: [], reason: `packages did not resolve: ${unresolved}` }) };
     const build = await built;
     if ("error" in build) return { ...base, result: result({ status: "failed", checks: [], reason: `build failed: ${failure(build.error)}` }) };
-    const { digest } = build;
+    const { digest, manifests } = build;
     // A target passes only if every platform passes; each check is named with its platform. The
     // checks run on the tarball's images: exactly what is scanned and pushed.
     const checks = await this.smokeEveryPlatform(t, recipe, (p) => this.imported(t, tarball, p));
@@ -227,15 +228,15 @@ export class Builder {
     if (failed.length > 0) {
       // The summary puts the target's id before its reason: each line says it once.
       const reason = failed.map((c) => `smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
-      return { ...base, result: result({ status: "failed", digest, checks, reason }) };
+      return { ...base, result: result({ status: "failed", digest, manifests, checks, reason }) };
     }
     try {
       const sboms = t.platforms.map((p, i) => sbom(tarball, this.matrix.tools.syft, p, sbomPaths(t.id, p, i === 0)));
       const [size] = await Promise.all([unpackedSize(image), ...sboms.flatMap((s) => [s.spdx.sync(), s.cyclonedx.sync()])]);
       const paths = Object.fromEntries(sboms.map((s) => [s.platform, s.paths]));
-      return { ...base, sboms, result: result({ status: "passed", digest, size, checks, sbom: sboms[0]!.paths, sboms: paths }) };
+      return { ...base, sboms, result: result({ status: "passed", digest, manifests, size, checks, sbom: sboms[0]!.paths, sboms: paths }) };
     } catch (e) {
-      return { ...base, result: result({ status: "failed", digest, checks, reason: `SBOM failed: ${failure(e)}` }) };
+      return { ...base, result: result({ status: "failed", digest, manifests, checks, reason: `SBOM failed: ${failure(e)}` }) };
     }
   }
 }

@@ -143,7 +143,8 @@ export class Pipeline {
     // Publishing signs with the identity given; a release carries signatures along with only cosign.
     const cosign = opts.signing ? this.cosignImage(planned.matrix) : planned.matrix.tools.cosign;
     const signer = cosign ? new Signer(registry, cosign, opts.signing) : undefined;
-    const provenanceOf = signer?.signs ? await this.provenanceMaker(planned) : undefined;
+    // Every published index carries its provenance; a signed image also as a cosign attestation.
+    const provenanceOf = await this.provenanceMaker(planned);
     const builder = await this.builder(planned);
     const publisher = new Publisher(builder, registry, signer, provenanceOf);
     const targets = builder.plan.targets;
@@ -192,11 +193,11 @@ export class Pipeline {
   }
 
   /** Provenance for a target that passed: pg-images's version (package.json) and the engine's. */
-  private async provenanceMaker({ matrix, plan }: { matrix: Matrix; plan: Plan }): Promise<(t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>> {
+  private async provenanceMaker({ matrix, plan }: { matrix: Matrix; plan: Plan }): Promise<(t: PlannedTarget, checks: readonly CheckResult[], finishedOn: string) => Record<string, unknown>> {
     const [pkg, engine] = await Promise.all([this.options.fixtures.file("package.json").contents(), dag.version()]);
     const builder = { pgImages: (JSON.parse(pkg) as { version: string }).version, engine };
     const source = { uri: matrix.metadata.source, matrix: this.options.matrix };
-    return (target, checks) => provenance({ target, inputs: plan.inputs, builder, source, checks });
+    return (target, checks, finishedOn) => provenance({ target, inputs: plan.inputs, builder, source, checks, finishedOn });
   }
 
   /**

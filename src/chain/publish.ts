@@ -7,7 +7,9 @@ import type { Platform } from "../kinds.js";
 import { KEYS } from "../plan/metadata.js";
 import { targetRefs } from "../plan/tags.js";
 import type { PlannedTarget } from "../plan/types.js";
-import { decideGate, decideUniqueTag } from "../release/decisions.js";
+import { decideGate, decideUniqueTag, type PublishedImage } from "../release/decisions.js";
+import { layoutImages, platformDigests } from "../release/attestations.js";
+import { attestTarball } from "./attest.js";
 import { lockFile, type Lock } from "../release/freshness.js";
 import { attachmentTag, Changes, LOCK_FILE, SBOM_FILE, sbomTag } from "./changes.js";
 import { diffPackages, packagesFromSpdx, releaseNotes } from "../release/notes.js";
@@ -30,8 +32,9 @@ export class Publisher {
   constructor(
     private readonly builder: Builder,
     private readonly registry: RegistryClient,
-    private readonly signer?: Signer,
-    private readonly provenanceOf?: (t: PlannedTarget, checks: readonly CheckResult[]) => Record<string, unknown>,
+    private readonly signer: Signer | undefined,
+    /** The SLSA provenance predicate of a target that passed, made at `finishedOn` (RFC 3339). */
+    private readonly provenanceOf: (t: PlannedTarget, checks: readonly CheckResult[], finishedOn: string) => Record<string, unknown>,
   ) {
     this.changes = new Changes(builder, registry);
   }
@@ -40,12 +43,12 @@ export class Publisher {
    * Sign a tested digest and attach its SBOMs (one per platform) and provenance, each once: a
    * re-run finds the signature and the attestations there. Returns the signed reference.
    */
-  private async signAndAttest(t: PlannedTarget, digestRef: string, built: Built): Promise<string[] | undefined> {
-    if (!this.signer?.signs || !this.provenanceOf) return undefined;
+  private async signAndAttest(t: PlannedTarget, digestRef: string, built: Built, provenance: Record<string, unknown>): Promise<string[] | undefined> {
+    if (!this.signer?.signs) return undefined;
     const [repository, digest] = digestRef.split("@") as [string, string];
     if (!(await this.registry.digest(`${repository}:${attachmentTag(digest, "att")}`))) {
       for (const s of built.sboms) await this.signer.attest(digestRef, "spdxjson", s.spdx);
-      await this.signer.attest(digestRef, "slsaprovenance", predicateFile(this.provenanceOf(t, built.result.checks)));
+      await this.signer.attest(digestRef, "slsaprovenance", predicateFile(provenance));
     }
     if (!(await this.registry.digest(`${repository}:${attachmentTag(digest, "sig")}`))) await this.signer.sign(digestRef);
     return [digestRef];
@@ -87,13 +90,20 @@ export class Publisher {
           if (built.result.status !== "passed") return { ...built.result, change, published: [] };
           if (!t.push) return { ...built.result, change, published: [], reason: "push: false" };
           const ref = targetRefs(t).testing;
-          const tarball = built.tarball;
-          const digest = built.result.digest!;
-          const published = await this.pushUnique(ref, digest, { tarball }, change);
-          await this.pushSbom(t.repository.testing, digest, built.sboms[0]!.spdx, this.builder.lock(t.id));
           // Only what passed its smoke tests on every platform gets this far.
-          const signed = await this.signAndAttest(t, `${t.repository.testing}@${digest}`, built);
-          return { ...built.result, change, published, ...(signed ? { signed } : {}) };
+          const provenance = this.provenanceOf(t, built.result.checks, new Date().toISOString());
+          const attested = await attestTarball(built.tarball, {
+            crane: this.builder.matrix.tools.crane,
+            platforms: t.platforms,
+            name: ref,
+            sboms: built.sboms,
+            provenance,
+            annotations: t.annotations,
+          });
+          const { written: published, digest } = await this.pushUnique(ref, attested, { tarball: attested.tarball }, change, t.platforms);
+          await this.pushSbom(t.repository.testing, digest, built.sboms[0]!.spdx, this.builder.lock(t.id));
+          const signed = await this.signAndAttest(t, `${t.repository.testing}@${digest}`, built, provenance);
+          return { ...built.result, digest, manifests: attested.manifests, change, published, ...(signed ? { signed } : {}) };
         } catch (e) {
           const base = built?.result ?? { id: t.id, inputKey: t.inputKey, checks: [], seconds: 0 };
           return { ...base, status: "failed", published: [], reason: `publish failed: ${failure(e)}` };
@@ -151,7 +161,7 @@ export class Publisher {
     const gate = decideGate(checks, currentChecks);
 
     const release = refs.release;
-    const published = await this.pushUnique(release, digest, { copyFrom: `${t.repository.testing}@${digest}` }, change);
+    const { written: published } = await this.pushUnique(release, { digest }, { copyFrom: `${t.repository.testing}@${digest}` }, change, t.platforms);
     await this.registry.copy(`${t.repository.testing}:${sbomTag(digest)}`, `${t.repository.release}:${sbomTag(digest)}`);
     // Signatures and attestations travel with the digest: the release repository verifies alone.
     const signed = this.signer ? await this.copySignatures(this.signer, { repository: t.repository.testing, digest }, { repository: t.repository.release, tag: t.tags.release }) : undefined;
@@ -175,15 +185,33 @@ export class Publisher {
     return releaseNotes(title, `${t.repository.release}@${currentDigest}`, diffPackages(packagesFromSpdx(before), packagesFromSpdx(now)), change);
   }
 
-  /** Write a unique tag once; the same digest again is a no-op; another digest is refused. */
-  private async pushUnique(ref: string, digest: string, source: Parameters<RegistryClient["writeUnique"]>[1], change: string): Promise<string[]> {
+  /**
+   * Write a unique tag once; the same image again is a no-op (the tag keeps the index it holds,
+   * with the attestations of the run that wrote it); another image is refused. Returns what was
+   * written and the digest the tag holds.
+   */
+  private async pushUnique(ref: string, image: PublishedImage, source: Parameters<RegistryClient["writeUnique"]>[1], change: string, platforms: readonly Platform[]): Promise<{ written: string[]; digest: string }> {
     const held = await this.registry.writeUnique(ref, source);
-    const decision = decideUniqueTag(ref, held, digest);
+    const existing = held === undefined ? undefined : { digest: held, manifests: held !== image.digest && image.manifests ? await this.platformManifests(ref, held, platforms) : undefined };
+    const decision = decideUniqueTag(ref, existing, image);
     // The usual cause: a tag template without {timestamp}, and a rebuild at the same revision.
     if (decision.action === "refuse") throw new Error(`${decision.reason} (this run rebuilt it: ${change}); a unique tag without {timestamp} names one build per revision: add {timestamp} to the template, or publish from a new revision`);
+    const digest = decision.action === "exists" ? decision.digest : image.digest;
     const pushed = await this.registry.digest(ref);
     if (pushed !== digest) throw new Error(`${ref} holds ${pushed ?? "nothing"} after the push, expected ${digest}`);
-    return decision.action === "push" ? [ref] : [];
+    return { written: decision.action === "push" ? [ref] : [], digest };
+  }
+
+  /** Each platform's manifest under a digest the registry holds; undefined when it has another shape. */
+  private async platformManifests(ref: string, digest: string, platforms: readonly Platform[]): Promise<Record<string, string> | undefined> {
+    const text = await this.registry.manifest(`${ref.slice(0, ref.lastIndexOf(":"))}@${digest}`);
+    if (!text) return undefined;
+    try {
+      const mediaType = (JSON.parse(text) as { mediaType?: string }).mediaType ?? "";
+      return platformDigests(layoutImages({ descriptor: { mediaType, digest, size: text.length }, text }, platforms).images);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The SBOM, and the packages the image was resolved to (what the next run compares with). */

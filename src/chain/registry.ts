@@ -33,6 +33,12 @@ export class RegistryClient {
     return out.trim() === "MISSING" ? undefined : out.trim();
   }
 
+  /** The manifest or index a reference points at, as JSON text, or undefined when there is none. */
+  async manifest(ref: string): Promise<string | undefined> {
+    const out = await this.run([ref], `crane manifest ${q(this.address(ref))} 2>/tmp/err || { ${MISSING}; }`);
+    return out.trim() === "MISSING" ? undefined : out;
+  }
+
   /** The image config labels, or undefined when the reference does not exist. */
   async labels(ref: string): Promise<Record<string, string> | undefined> {
     const out = await this.run([ref], `crane config ${q(this.address(ref))} 2>/tmp/err || { ${MISSING}; }`);

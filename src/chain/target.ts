@@ -282,14 +282,6 @@ const BASE_EPOCH = `newest=$(find /base -mindepth 1 -exec stat -c %Y {} + | sort
 case "$newest" in ''|*[!0-9]*) echo "base image: no file times in its filesystem"; exit 1;; esac
 echo "$newest" > /epoch`;
 
-/** The manifest digest inside an OCI tarball: what a registry will report once it is pushed. */
-export async function tarballDigest(tarball: File, toolImage: string): Promise<string> {
-  const index = await dag.container().from(toolImage).withMountedFile("/image.tar", tarball).withExec(["tar", "-xOf", "/image.tar", "index.json"]).stdout();
-  const digest = (JSON.parse(index) as { manifests?: { digest?: string }[] }).manifests?.[0]?.digest;
-  if (!digest) throw new Error("image tarball has no manifest in index.json");
-  return digest;
-}
-
 /** Unpacked size in bytes: the filesystem as a container sees it. */
 export async function unpackedSize(image: Container): Promise<number> {
   const out = await image.withUser("root").withExec(["du", "-sxb", "/"]).stdout();
@@ -324,7 +316,10 @@ export interface TargetResult {
   id: string;
   status: TargetStatus;
   inputKey: string;
+  /** What publish pushed (the index with its attestations), or for build-all the image built. */
   digest?: string;
+  /** Each platform's image manifest digest: what the reproducibility promise covers. */
+  manifests?: Record<string, string>;
   size?: number;
   checks: CheckResult[];
   /** Paths in the output directory: the first platform's SBOM. */

@@ -1,5 +1,6 @@
 // What a publish may do, decided from facts the engine side gathered. Pure, so every refusal is
 // tested without a registry.
+import { samePlatformImages } from "./attestations.js";
 
 export interface CheckResult {
   name: string;
@@ -34,11 +35,22 @@ export function decideGate(candidate: readonly CheckResult[], current: readonly 
   return { move: true, regressions: [], reason: "candidate passes every check" };
 }
 
-export type UniqueTagAction = { action: "push" } | { action: "exists" } | { action: "refuse"; reason: string };
+export type UniqueTagAction = { action: "push" } | { action: "exists"; digest: string } | { action: "refuse"; reason: string };
 
-/** A unique tag is written once: the same digest again is a no-op, another digest is refused. */
-export function decideUniqueTag(ref: string, existing: string | undefined, digest: string): UniqueTagAction {
+/** A published image: its digest and, for a build, each platform's manifest digest. */
+export interface PublishedImage {
+  digest: string;
+  manifests?: Record<string, string> | undefined;
+}
+
+/**
+ * A unique tag is written once: the same image again is a no-op, another image is refused. The
+ * same image is the same digest, or the same manifest on every platform under an index whose
+ * attestations (made at another time) differ: the tag keeps what it holds, attestations included.
+ */
+export function decideUniqueTag(ref: string, existing: PublishedImage | undefined, candidate: PublishedImage): UniqueTagAction {
   if (existing === undefined) return { action: "push" };
-  if (existing === digest) return { action: "exists" };
-  return { action: "refuse", reason: `${ref} already holds ${existing}; it is immutable and will not be moved to ${digest}` };
+  if (existing.digest === candidate.digest) return { action: "exists", digest: existing.digest };
+  if (existing.manifests && candidate.manifests && samePlatformImages(existing.manifests, candidate.manifests)) return { action: "exists", digest: existing.digest };
+  return { action: "refuse", reason: `${ref} already holds ${existing.digest}; it is immutable and will not be moved to ${candidate.digest}` };
 }

@@ -25,6 +25,8 @@ export interface ProvenanceInput {
   source: { uri: string; matrix: string };
   /** Every smoke check on every platform; only a target whose checks all passed is attested. */
   checks: readonly CheckResult[];
+  /** When the statement was made (RFC 3339, the run's clock), as BuildKit's buildFinishedOn. */
+  finishedOn?: string;
 }
 
 /** The predicate of an in-toto statement, as cosign attest takes it (`--predicate`). */
@@ -50,6 +52,7 @@ export function provenance(p: ProvenanceInput): Record<string, unknown> {
     },
     metadata: {
       buildStartedOn: rfc3339(p.inputs.timestamp),
+      ...(p.finishedOn ? { buildFinishedOn: p.finishedOn } : {}),
       completeness: { parameters: true, environment: false, materials: true },
       reproducible: false,
     },

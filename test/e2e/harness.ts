@@ -10,6 +10,8 @@ export interface Summary {
   targets: Record<string, {
     status: string;
     digest?: string;
+    /** Each platform's manifest digest, under the index (with its attestations) that digest names. */
+    manifests?: Record<string, string>;
     reason?: string;
     /** The freshness decision: "unchanged (same packages)", "changed: …". */
     change?: string;

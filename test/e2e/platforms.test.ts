@@ -1,14 +1,14 @@
 // Operand images at CloudNativePG's level, on the real engine and registry: one image index for
 // linux/amd64 and linux/arm64 (arm64 under emulation), smoke-tested on both, signed with a key and
 // attested (SBOM per platform, SLSA provenance) once it passed, promoted as a whole index; then
-// checked with standard tools (crane, cosign) against the registry.
+// checked with standard tools (crane, cosign, regctl, docker buildx) against the registry.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
 import { call, dropWork, statuses, useWorldDagger } from "./harness.js";
-import { manifestDigest } from "./registry.js";
+import { manifestDigest, tagsIn } from "./registry.js";
 
 const runId = `platforms${Date.now().toString(36)}`;
 const work = join(REPO, ".pg-images", runId);
@@ -21,6 +21,7 @@ let brokenPath = "";
 let registryArgs: string[] = [];
 let signingArgs: string[] = [];
 let tested = "";
+let manifests: Record<string, string> = {};
 
 /** The world's cosign (scripts/world/tools.sh) against the plain-HTTP registry on 127.0.0.1. */
 function cosign(args: string[], env: Record<string, string> = {}): { code: number; out: string } {
@@ -36,6 +37,22 @@ function cosign(args: string[], env: Record<string, string> = {}): { code: numbe
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 const crane = (...args: string[]) => spawnSync(join(WORLD, "bin/crane"), ["--insecure", ...args], { encoding: "utf8" });
+/** A tool of the world (scripts/world/tools.sh) that must succeed; its output. */
+function tool(name: string, args: string[], env: Record<string, string> = {}): string {
+  const r = spawnSync(join(WORLD, "bin", name), args, { encoding: "utf8", cwd: work, env: { ...process.env, ...env }, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${name} ${args.join(" ")}: exit ${r.status ?? r.signal}: ${r.error?.message ?? ""}${r.stderr}`);
+  return r.stdout;
+}
+// regctl reads the plain-HTTP registry given a host setting; buildx (docker/buildx, standalone)
+// reaches 127.0.0.1 over plain HTTP as a local registry.
+const regctl = (...args: string[]) => tool("regctl", args, { HOME: work });
+const buildx = (...args: string[]) => tool("buildx", args, { DOCKER_CONFIG: join(work, "docker-config") });
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  platform?: { architecture: string; os: string };
+  annotations?: Record<string, string>;
+}
 // An empty trusted root keeps cosign off the internet: with a key, no Sigstore roots are needed.
 const verifyArgs = ["--key", "cosign.pub", "--insecure-ignore-tlog=true", "--trusted-root", "empty-root.json"];
 
@@ -55,6 +72,7 @@ beforeAll(async () => {
   writeFileSync(join(work, "empty-root.json"), JSON.stringify({ mediaType: "application/vnd.dev.sigstore.trustedroot+json;version=0.1" }));
   const keys = cosign(["generate-key-pair"], { COSIGN_PASSWORD: PASSWORD });
   if (keys.code !== 0) throw new Error(`cosign generate-key-pair: ${keys.out}`);
+  regctl("registry", "set", "--tls", "disabled", "127.0.0.1:5000");
   signingArgs = ["--signing-key-env", "E2E_COSIGN_KEY", "--signing-password-env", "E2E_COSIGN_PASSWORD"];
 }, 600_000);
 
@@ -79,15 +97,28 @@ describe("one index for amd64 and arm64", () => {
     expect(JSON.stringify(pg?.externalRefs)).toContain("arch=arm64");
   });
 
-  it("publish signs and attests the tested index; publish --release promotes it whole", async () => {
+  it("publish signs and attests the tested index", async () => {
     const dev = await call(work, "publish", ["publish", "--matrix", matrixPath, "--timestamp", T, "--image", "minimal", ...registryArgs, ...signingArgs], signingEnv());
     expect(dev.code).toBe(0);
     const t = dev.summary.targets[MINIMAL]!;
     tested = t.digest!;
+    manifests = t.manifests!;
+    expect(Object.keys(manifests).sort()).toEqual(["linux/amd64", "linux/arm64"]);
     expect(t.signed).toEqual([`${prefix}/testing/postgresql@${tested}`]);
     expect(readFileSync(join(work, "out/publish/cosign.pub"), "utf8")).toBe(readFileSync(join(work, "cosign.pub"), "utf8"));
     expect(readFileSync(join(work, "out/publish/signatures.md"), "utf8")).toContain(`cosign verify --key cosign.pub --insecure-ignore-tlog=true ${prefix}/testing/postgresql@${tested}`);
+  });
 
+  it("publishing the same run again writes nothing: the same platform images keep the index, and the attestations, their tag holds", async () => {
+    const before = await tagsIn(prefix);
+    const again = await call(work, "again", ["publish", "--matrix", matrixPath, "--timestamp", T, "--image", "minimal", ...registryArgs, ...signingArgs], signingEnv());
+    expect(again.code, again.log.slice(-3000)).toBe(0);
+    const t = again.summary.targets[MINIMAL]!;
+    expect([t.status, t.published, t.digest, t.manifests]).toEqual(["passed", [], tested, manifests]);
+    expect(await tagsIn(prefix)).toEqual(before);
+  });
+
+  it("publish --release promotes the index whole", async () => {
     // A release needs no identity for the images (their signatures are copied); given one, it
     // signs the catalogs it writes.
     const release = await call(work, "release", ["publish", "--release", "--matrix", matrixPath, "--timestamp", T, "--image", "minimal", ...registryArgs, ...signingArgs], signingEnv());
@@ -111,13 +142,55 @@ describe("one index for amd64 and arm64", () => {
     const index = JSON.parse(crane("manifest", `${prefix}/postgresql:15-minimal-bookworm`).stdout) as {
       mediaType: string;
       annotations?: Record<string, string>;
-      manifests: { platform: { architecture: string }; annotations?: Record<string, string> }[];
+      manifests: { digest: string; platform: { architecture: string }; annotations?: Record<string, string> }[];
     };
     expect(index.mediaType).toBe("application/vnd.oci.image.index.v1+json");
-    expect(index.manifests.map((m) => m.platform.architecture).sort()).toEqual(["amd64", "arm64"]);
-    for (const a of [index.annotations, ...index.manifests.map((m) => m.annotations)]) {
+    const images = index.manifests.filter((m) => m.platform.architecture !== "unknown");
+    expect(Object.fromEntries(images.map((m) => [`linux/${m.platform.architecture}`, m.digest]))).toEqual(manifests);
+    for (const a of [index.annotations, ...images.map((m) => m.annotations)]) {
       expect(a?.["io.pg-images.target"]).toBe(MINIMAL);
       expect(a?.["org.opencontainers.image.base.name"]).toMatch(/debian/);
+    }
+  });
+
+  // BuildKit's layout (docs/attestations/attestation-storage.md), read with regctl: per platform
+  // manifest, an unknown/unknown manifest that names it, whose layers are in-toto statements about it.
+  it("the index holds an attestation manifest per platform, laid out as BuildKit lays them out (regctl)", () => {
+    const repo = `${prefix}/postgresql`;
+    const index = JSON.parse(regctl("manifest", "get", "--format", "raw-body", `${repo}:15-minimal-bookworm`)) as { manifests: Descriptor[] };
+    const attestations = index.manifests.filter((m) => m.annotations?.["vnd.docker.reference.type"] === "attestation-manifest");
+    expect(Object.fromEntries(attestations.map((a) => [a.annotations!["vnd.docker.reference.digest"], a.platform]))).toEqual(
+      Object.fromEntries(Object.values(manifests).map((d) => [d, { architecture: "unknown", os: "unknown" }])),
+    );
+    for (const a of attestations) {
+      const about = a.annotations!["vnd.docker.reference.digest"]!;
+      const manifest = JSON.parse(regctl("manifest", "get", "--format", "raw-body", `${repo}@${a.digest}`)) as { layers: Descriptor[] };
+      expect(manifest.layers.map((l) => [l.mediaType, l.annotations?.["in-toto.io/predicate-type"]])).toEqual([
+        ["application/vnd.in-toto+json", "https://spdx.dev/Document"],
+        ["application/vnd.in-toto+json", "https://slsa.dev/provenance/v0.2"],
+      ]);
+      for (const layer of manifest.layers) {
+        const statement = JSON.parse(regctl("blob", "get", repo, layer.digest)) as { _type: string; predicateType: string; subject: { digest: { sha256: string } }[] };
+        expect([statement._type, statement.predicateType, statement.subject.map((s) => `sha256:${s.digest.sha256}`)]).toEqual(["https://in-toto.io/Statement/v0.1", layer.annotations!["in-toto.io/predicate-type"], [about]]);
+      }
+    }
+  });
+
+  it.each(["testing", "release"])("docker buildx imagetools inspect reads each platform's SBOM and provenance from the %s index", (where) => {
+    const ref = where === "testing" ? `${prefix}/testing/postgresql@${tested}` : `${prefix}/postgresql:15-minimal-bookworm`;
+    const sbom = JSON.parse(buildx("imagetools", "inspect", ref, "--format", "{{ json .SBOM }}")) as Record<string, { SPDX: { spdxVersion: string; packages: { name: string; externalRefs?: { referenceLocator: string }[] }[] } }>;
+    expect(Object.keys(sbom).sort()).toEqual(["linux/amd64", "linux/arm64"]);
+    for (const [platform, { SPDX }] of Object.entries(sbom)) {
+      expect(SPDX.spdxVersion).toMatch(/^SPDX-2\./);
+      const pg = SPDX.packages.find((p) => p.name === "postgresql-15");
+      expect(JSON.stringify(pg?.externalRefs), platform).toContain(`arch=${platform.split("/")[1]}`);
+    }
+    const provenance = JSON.parse(buildx("imagetools", "inspect", ref, "--format", "{{ json .Provenance }}")) as Record<string, { SLSA: { builder: { id: string }; buildConfig: { smokeChecks: string[] }; metadata: { buildFinishedOn: string } } }>;
+    expect(Object.keys(provenance).sort()).toEqual(["linux/amd64", "linux/arm64"]);
+    for (const { SLSA } of Object.values(provenance)) {
+      expect(SLSA.builder.id).toMatch(/^pkg:npm\/pg-images@\d+\.\d+\.\d+\?engine=dagger@v0\.21\.8$/);
+      expect(SLSA.buildConfig.smokeChecks.filter((n) => n.startsWith("linux/arm64: ")).length).toBeGreaterThan(2);
+      expect(Date.parse(SLSA.metadata.buildFinishedOn)).not.toBeNaN();
     }
   });
 

@@ -19,11 +19,19 @@ describe("gate: no worse than what it replaces", () => {
 });
 
 describe("immutable unique tags", () => {
+  const m = (amd64: string, arm64?: string) => ({ "linux/amd64": amd64, ...(arm64 ? { "linux/arm64": arm64 } : {}) });
   it.each([
-    [undefined, "sha256:1", { action: "push" }],
-    ["sha256:1", "sha256:1", { action: "exists" }],
-    ["sha256:1", "sha256:2", { action: "refuse", reason: "r:17.9-x already holds sha256:1; it is immutable and will not be moved to sha256:2" }],
-  ])("existing %s, new %s", (existing, digest, action) => {
-    expect(decideUniqueTag("r:17.9-x", existing, digest)).toEqual(action);
+    [undefined, { digest: "sha256:1" }, { action: "push" }],
+    [{ digest: "sha256:1" }, { digest: "sha256:1" }, { action: "exists", digest: "sha256:1" }],
+    [{ digest: "sha256:1" }, { digest: "sha256:2" }, { action: "refuse", reason: "r:17.9-x already holds sha256:1; it is immutable and will not be moved to sha256:2" }],
+    // The same platform images under another index (attestations of another run): the tag keeps its own.
+    [{ digest: "sha256:1", manifests: m("sha256:a", "sha256:b") }, { digest: "sha256:2", manifests: m("sha256:a", "sha256:b") }, { action: "exists", digest: "sha256:1" }],
+    [{ digest: "sha256:1", manifests: m("sha256:a") }, { digest: "sha256:2", manifests: m("sha256:a") }, { action: "exists", digest: "sha256:1" }],
+    [{ digest: "sha256:1", manifests: m("sha256:a", "sha256:b") }, { digest: "sha256:2", manifests: m("sha256:a", "sha256:c") }, { action: "refuse", reason: "r:17.9-x already holds sha256:1; it is immutable and will not be moved to sha256:2" }],
+    [{ digest: "sha256:1", manifests: m("sha256:a") }, { digest: "sha256:2", manifests: m("sha256:a", "sha256:b") }, { action: "refuse", reason: "r:17.9-x already holds sha256:1; it is immutable and will not be moved to sha256:2" }],
+    [{ digest: "sha256:1", manifests: {} }, { digest: "sha256:2", manifests: {} }, { action: "refuse", reason: "r:17.9-x already holds sha256:1; it is immutable and will not be moved to sha256:2" }],
+    [{ digest: "sha256:1" }, { digest: "sha256:2", manifests: m("sha256:a") }, { action: "refuse", reason: "r:17.9-x already holds sha256:1; it is immutable and will not be moved to sha256:2" }],
+  ])("existing %j, new %j", (existing, candidate, action) => {
+    expect(decideUniqueTag("r:17.9-x", existing, candidate)).toEqual(action);
   });
 });

@@ -35,6 +35,11 @@ describe("SLSA provenance", () => {
     expect(p.buildConfig.extensions.length).toBeGreaterThan(0);
   });
 
+  it("says when it was made, as BuildKit's buildFinishedOn, only when told", () => {
+    expect((provenance({ ...input, finishedOn: "2026-01-02T03:09:10.000Z" }) as any).metadata.buildFinishedOn).toBe("2026-01-02T03:09:10.000Z");
+    expect((provenance(input) as any).metadata).not.toHaveProperty("buildFinishedOn");
+  });
+
   it("is never made for an image that failed a check", () => {
     expect(() => provenance({ ...input, checks: [{ name: "linux/arm64: SELECT version()", ok: false }] })).toThrow("standard-17-trixie: no provenance for an image that failed linux/arm64: SELECT version()");
   });
