@@ -94,6 +94,13 @@ const pathsAndUrls: Rule = (m) =>
     const problems: Problem[] = [];
     const requirements = img.requirements === undefined ? undefined : relativePathProblem(img.requirements);
     if (requirements) problems.push({ path: ["images", i, "requirements"], message: requirements });
+    img.sources?.forEach((src, j) => {
+      const repository = repositoryProblem(src.repository);
+      if (repository) problems.push({ path: ["images", i, "sources", j, "repository"], message: repository });
+      if (!gitRef(src.ref)) problems.push({ path: ["images", i, "sources", j, "ref"], message: `"${src.ref}" is not a git tag or branch name (a letter, digit or _ first, then letters, digits and . _ / + -)` });
+      const first = img.sources!.findIndex((o) => o.name === src.name);
+      if (first < j) problems.push({ path: ["images", i, "sources", j, "name"], message: `"${src.name}" is also sources[${first}]; each tool is built once` });
+    });
     if (img.extension) {
       const repository = repositoryProblem(img.extension.repository);
       if (repository) problems.push({ path: ["images", i, "extension", "repository"], message: repository });
