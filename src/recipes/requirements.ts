@@ -29,6 +29,9 @@ export function splitRequirements(text: string): SplitRequirements {
       out.problems.push({ line: n + 1, message: "an editable VCS requirement (-e) is installed from a checkout pip may change; write name @ git+https://…@<commit>" });
     } else if (continued || /--hash/.test(line)) {
       out.problems.push({ line: n + 1, message: "pip cannot check a VCS requirement by hash; write it on one line without --hash, pinned to a full commit" });
+    } else if (/@\s*git\+file:/.test(line) && !line.startsWith("git+")) {
+      // pip's requirement parser refuses a URL with no host after "name @" and reads it as a path.
+      out.problems.push({ line: n + 1, message: "pip reads name @ git+file:///… as a path; write git+file:///path@<40-hex commit>#egg=name" });
     } else if (!PINNED_VCS.test(line)) {
       out.problems.push({
         line: n + 1,

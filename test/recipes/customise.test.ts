@@ -305,7 +305,8 @@ describe("failtester requirements", () => {
     [`-e git+https://github.com/example/mitmproxy.git@${sha}#egg=mitmproxy`, false],
     [`mitmproxy @ git+https://github.com/example/mitmproxy.git@${sha} \\`, false],
     [`mitmproxy @ git+https://user:token@github.com/example/mitmproxy.git@${sha}`, false],
-    [`pgi-probe @ git+file:///srv/vcs/pgi-probe@${sha}`, true],
+    [`git+file:///srv/vcs/pgi-probe@${sha}#egg=pgi-probe`, true],
+    [`pgi-probe @ git+file:///srv/vcs/pgi-probe@${sha}`, false],
     ["pgi-probe @ git+file:///srv/vcs/pgi-probe@main", false],
     [`pgi-probe @ git+file://host/srv/vcs/pgi-probe@${sha}`, false],
   ])("%s accepted: %s", (line, ok) => {
