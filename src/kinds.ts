@@ -28,7 +28,7 @@ const BOTH: readonly Platform[] = ["linux/amd64", "linux/arm64"];
 const AMD64: readonly Platform[] = ["linux/amd64"];
 
 /** Keys of an image config that only some kinds use; every other key applies to all kinds. */
-export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser";
+export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser" | "interpreter" | "sources";
 
 export interface KindSpec {
   /** Default description (the OCI description annotation) when the image gives none. */
@@ -66,8 +66,11 @@ const OPERAND_TAG = "{version}-{timestamp}-{flavour}-{distro}";
 // at the same revision, and that rebuild needs a unique tag of its own (a tag of the revision alone
 // already names the previous build and is immutable).
 const TEST_TAGS: TagTemplates = { testing: "{version}-dev{timestamp}", release: "{version}-v{shortrevision}-{timestamp}", aliases: ["{version}"] };
-/** Keys only operands (flavour, bundled extensions) or the stylechecker (its own base) take. */
-const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base"];
+/**
+ * Keys only operands (flavour, bundled extensions), the stylechecker (its own base, tools built
+ * from source) or the failtester (its Python) take.
+ */
+const NOT_OPERAND: readonly KindKey[] = ["flavour", "extensions", "unavailable", "base", "sources"];
 /** One PostgreSQL version: which one, for build scripts that read it from the environment. */
 const PG_ENV = { PG_MAJOR: "{major}", PG_VERSION: "{version}" };
 /**
@@ -82,7 +85,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "PostgreSQL server",
     postgres: "one",
     needs: ["flavour"],
-    forbids: ["python", "extension", "base", "ciUser"],
+    forbids: ["python", "extension", "base", "ciUser", "interpreter", "sources"],
     // A flavour with from stacks on that image (standard on minimal); without, it stands on the
     // distro's base. The flavours' names and their order are the matrix's, not this table's.
     from: { kinds: ["operand"], required: false },
@@ -95,7 +98,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Builds a PostgreSQL extension against one PostgreSQL version",
     postgres: "one",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "interpreter"],
     tags: TEST_TAGS,
     platforms: AMD64,
     env: PG_ENV,
@@ -105,7 +108,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Runs a PostgreSQL extension's regression and isolation suites",
     postgres: "one",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "interpreter"],
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
@@ -127,7 +130,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Every configured PostgreSQL major, for pg_upgrade tests",
     postgres: "every",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs", "interpreter"],
     tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}-{timestamp}", aliases: ["{versions}"] },
     platforms: AMD64,
     env: { PG_VERSIONS: "{versions}" },
@@ -137,7 +140,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Older builds of an extension, for extension upgrade tests",
     postgres: "one",
     needs: ["extension"],
-    forbids: [...NOT_OPERAND, "requirements", "python"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "interpreter"],
     from: { kinds: ["extbuilder", "exttester"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
@@ -147,8 +150,8 @@ export const KINDS: Record<ImageKind, KindSpec> = {
   stylechecker: {
     description: "Pinned code style tools",
     postgres: "none",
-    needs: ["base", "python"],
-    forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
+    needs: ["base"],
+    forbids: ["flavour", "extensions", "unavailable", "extension", "pg", "distros", "pairs", "interpreter"],
     tags: { testing: "dev{timestamp}", release: "v{shortrevision}-{timestamp}", aliases: ["latest"] },
     platforms: AMD64,
     env: {},

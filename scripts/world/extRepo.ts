@@ -1,7 +1,9 @@
-// The fixture extension's git repository, made at test time from test/fixtures/ext-repo-src/:
-// 1.0 committed and tagged v1.0, then 1.1 (with the 1.0→1.1 upgrade script) tagged v1.1.
+// Git repositories the tests build from, made at test time: the fixture extension (from
+// test/fixtures/ext-repo-src/: 1.0 committed and tagged v1.0, then 1.1 with the 1.0→1.1 upgrade
+// script, tagged v1.1), the style tools built from source, and a Python project pip installs
+// from a commit.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const EXT_REPO_VERSIONS = ["1.0", "1.1"] as const;
@@ -19,4 +21,42 @@ export function makeExtRepo(srcRoot: string, dir: string): void {
     git("commit", "-q", "-m", `greeter ${version}`);
     git("tag", `v${version}`);
   }
+}
+
+function gitIn(dir: string) {
+  return (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=pg-images tests", "-c", "user.email=tests@pg-images.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe", encoding: "utf8" });
+}
+
+/** A repository of one folder, committed and tagged: a tool a stylechecker builds from source. */
+export function makeTaggedRepo(src: string, dir: string, tag: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const git = gitIn(dir);
+  git("init", "-q");
+  cpSync(src, dir, { recursive: true });
+  git("add", "-A");
+  git("commit", "-q", "-m", `tool at ${tag}`);
+  git("tag", tag);
+}
+
+/**
+ * A Python project whose module says which commit it was built from: "pinned" at the commit
+ * returned, then "moved" on main, so an install that ignored the pin would show.
+ */
+export function makeVcsProbeRepo(dir: string): string {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "pgi_probe"), { recursive: true });
+  const git = gitIn(dir);
+  git("init", "-q");
+  writeFileSync(join(dir, "pyproject.toml"), '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "pgi-probe"\nversion = "1.0"\n');
+  const commit = (mark: string) => {
+    writeFileSync(join(dir, "pgi_probe/__init__.py"), `MARK = "${mark}"\n`);
+    git("add", "-A");
+    git("commit", "-q", "-m", mark);
+    return git("rev-parse", "HEAD").trim();
+  };
+  const pinned = commit("pinned");
+  commit("moved");
+  return pinned;
 }

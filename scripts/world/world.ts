@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aptSetup } from "../../src/recipes/apt.js";
 import { docker, tail } from "./docker.js";
-import { makeExtRepo } from "./extRepo.js";
+import { makeExtRepo, makeTaggedRepo } from "./extRepo.js";
 
 /** The pg-images tree: the nearest folder above this file with a package.json (also from dist/). */
 export const REPO = (() => {
@@ -165,8 +165,12 @@ export async function resolveMatrix(template: string): Promise<{ text: string; v
 
 /** A build context: the resolved matrix, the files it names, and the fixture extension's repository. */
 export function makeContext(dir: string, matrixText: string): void {
-  mkdirSync(join(dir, "images/failtester"), { recursive: true });
   writeFileSync(join(dir, "matrix.yaml"), matrixText);
-  cpSync(join(REPO, "images/failtester/requirements.txt"), join(dir, "images/failtester/requirements.txt"));
+  for (const image of ["failtester", "stylechecker"]) {
+    mkdirSync(join(dir, "images", image), { recursive: true });
+    cpSync(join(REPO, "images", image, "requirements.txt"), join(dir, "images", image, "requirements.txt"));
+  }
   makeExtRepo(join(REPO, "test/fixtures/ext-repo-src"), join(dir, "ext-repo"));
+  makeTaggedRepo(join(REPO, "test/fixtures/style-tools/cmake-tool"), join(dir, "style-cmake"), "pgi-format-0.1.0");
+  makeTaggedRepo(join(REPO, "test/fixtures/style-tools/make-tool"), join(dir, "style-make"), "v0.1.0");
 }

@@ -16,7 +16,7 @@ import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
 import { filesNeeded, type RecipeContext } from "../recipes/index.js";
-import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../release/retention.js";
+import { expiredTags, retentionReport, spareSharedDigests, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
 import { PinBumps, Report } from "../report.js";
 import { Builder, report } from "./build.js";
@@ -260,7 +260,15 @@ export class Pipeline {
         const pattern = templatePattern(templates.get(t.image)!.testing, values);
         if (pattern) for (const tag of expiredTags(tags, pattern, new Date(), days)) expired.add(tag);
       }
-      for (const tag of [...expired].sort()) {
+      let doomed = [...expired].sort();
+      // One repository for testing and release tags: never delete a manifest a release tag holds.
+      if (doomed.length > 0 && plan.targets.some((t) => t.repository.release === repo)) {
+        const digests = new Map(await Promise.all(tags.map(async (tag) => [tag, await registry.digest(`${repo}:${tag}`)] as const)));
+        const spared = spareSharedDigests(doomed, digests);
+        for (const k of spared.kept) outcomes.push({ ref: `${repo}:${k.tag}`, status: "kept", heldBy: k.heldBy });
+        doomed = spared.expired;
+      }
+      for (const tag of doomed) {
         const ref = `${repo}:${tag}`;
         if (dryRun) {
           outcomes.push({ ref, status: "would delete" });

@@ -5,6 +5,7 @@ import { KINDS } from "../kinds.js";
 import { ENV_PLACEHOLDERS, envPlaceholders, placeholdersIn } from "../plan/env.js";
 import { known, type Problem } from "./problems.js";
 import { controlCharacter } from "./safety.js";
+import { DEBIAN_RELEASES } from "./sources.js";
 import type { Matrix } from "./schema.js";
 
 type Rule = (m: Matrix) => Problem[];
@@ -113,4 +114,28 @@ const tarballs: Rule = (m) =>
     return problems;
   });
 
-export const CUSTOM_RULES: Rule[] = [env, removedPackages, ciUser, tarballs];
+// A Python from the archive must be the one the release carries; another comes with the base image.
+const interpreter: Rule = (m) =>
+  m.images.flatMap((img, i) => {
+    const want = img.interpreter;
+    if (!want || want.source !== "apt") return [];
+    const distros = [...new Set(img.pairs?.map((p) => p.distro) ?? img.distros ?? m.distros.map((d) => d.name))];
+    return distros.flatMap((d) => {
+      const has = DEBIAN_RELEASES[d]?.python;
+      if (has === undefined || has === want.version) return [];
+      return [{
+        path: ["images", i, "interpreter", "version"],
+        message: `Python ${want.version} is not in ${d}'s archive (it has ${has}); give ${has}, or a distro whose base image has ${want.version} (such as python:${want.version}-slim-${d}, pinned by digest) and interpreter.source: image`,
+      }];
+    });
+  });
+
+// Python tools are installed only from a hash-pinned file; the map names what to check.
+const stylecheckerPython: Rule = (m) =>
+  m.images.flatMap((img, i) =>
+    img.kind === "stylechecker" && img.python !== undefined && img.requirements === undefined
+      ? [{ path: ["images", i, "python"], message: "these tools are installed from a hash-pinned requirements file; add requirements: (pip-compile --generate-hashes) listing each as name==version" }]
+      : [],
+  );
+
+export const CUSTOM_RULES: Rule[] = [env, removedPackages, ciUser, tarballs, interpreter, stylecheckerPython];

@@ -1,6 +1,8 @@
 // Rules for matrix text that reaches a shell, a Dockerfile or a registry, and for input that
 // could mean two things. Each refuses with what to change; nothing is silently cleaned up.
+import { KINDS } from "../kinds.js";
 import { parsePgVersion } from "../plan/pgversion.js";
+import { commonTag, type TemplateOf } from "../plan/tagLanguage.js";
 import type { Problem } from "./problems.js";
 import type { Matrix } from "./schema.js";
 
@@ -23,6 +25,7 @@ export const DEBIAN_PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 const PYTHON_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 /** Git ref names as `git clone --branch` takes them (a subset of check-ref-format). */
 const GIT_REF = /^[A-Za-z0-9_][A-Za-z0-9._/+-]*$/;
+const gitRef = (ref: string) => GIT_REF.test(ref) && !ref.includes("..") && !ref.endsWith("/") && !ref.endsWith(".lock");
 /** URL schemes git clones over without a remote helper that runs commands. */
 const GIT_SCHEMES = ["https", "http", "ssh", "git", "file"];
 
@@ -91,11 +94,18 @@ const pathsAndUrls: Rule = (m) =>
     const problems: Problem[] = [];
     const requirements = img.requirements === undefined ? undefined : relativePathProblem(img.requirements);
     if (requirements) problems.push({ path: ["images", i, "requirements"], message: requirements });
+    img.sources?.forEach((src, j) => {
+      const repository = repositoryProblem(src.repository);
+      if (repository) problems.push({ path: ["images", i, "sources", j, "repository"], message: repository });
+      if (!gitRef(src.ref)) problems.push({ path: ["images", i, "sources", j, "ref"], message: `"${src.ref}" is not a git tag or branch name (a letter, digit or _ first, then letters, digits and . _ / + -)` });
+      const first = img.sources!.findIndex((o) => o.name === src.name);
+      if (first < j) problems.push({ path: ["images", i, "sources", j, "name"], message: `"${src.name}" is also sources[${first}]; each tool is built once` });
+    });
     if (img.extension) {
       const repository = repositoryProblem(img.extension.repository);
       if (repository) problems.push({ path: ["images", i, "extension", "repository"], message: repository });
       img.extension.versions.forEach((v, j) => {
-        if (!GIT_REF.test(v.ref) || v.ref.includes("..") || v.ref.endsWith("/") || v.ref.endsWith(".lock")) {
+        if (!gitRef(v.ref)) {
           problems.push({ path: ["images", i, "extension", "versions", j, "ref"], message: `"${v.ref}" is not a git tag or branch name (a letter, digit or _ first, then letters, digits and . _ / + -)` });
         }
       });
@@ -148,21 +158,40 @@ export function imageRepositories(registry: Matrix["registry"], name: string): {
 }
 
 /**
- * Why these registry settings may not be used together, or undefined: no testing repository may
- * be a release repository (of the same image or another), or unreleased tags would land where
- * users pull from before any test, and a dev tag could collide with a release tag.
+ * Why these registry settings may not be used together, or undefined. A testing repository may be
+ * a release repository (the-process keeps `-dev-<sha>` beside `-v<sha>` in one), but only where no
+ * testing tag can ever equal a release tag or alias written there: a dev tag would otherwise
+ * overwrite a release, be pulled as one, or be deleted with it by retention.
  */
-export function registriesProblem(m: Pick<Matrix, "registry" | "images">): string | undefined {
+export function registriesProblem(m: Pick<Matrix, "registry" | "images" | "distros">): string | undefined {
   const { registry } = m;
-  if (registry.testing === registry.release && registry.testingRepository === "{repository}") {
-    return `testing and release are both "${registry.release}": unique testing tags would land in the release repositories before any test; give testing its own prefix, such as ${registry.release}/testing, or set registry.testingRepository, such as {repository}-testing`;
+  type Written = { id: string; what: string; of: TemplateOf };
+  const testing = new Map<string, Written[]>();
+  const release = new Map<string, Written[]>();
+  const add = (to: Map<string, Written[]>, repo: string, w: Written) => to.set(repo, [...(to.get(repo) ?? []), w]);
+  for (const img of m.images) {
+    const repos = imageRepositories(registry, img.repository ?? img.id);
+    const t = { ...KINDS[img.kind].tags, ...img.tags };
+    const distros = [...new Set(img.pairs?.map((p) => p.distro) ?? img.distros ?? m.distros.map((d) => d.name))];
+    const fixed = { image: [img.id], distro: distros, ...(img.flavour ? { flavour: [img.flavour] } : {}) };
+    add(testing, repos.testing, { id: img.id, what: "testing tag", of: { template: t.testing, fixed } });
+    add(release, repos.release, { id: img.id, what: "release tag", of: { template: t.release, fixed } });
+    for (const a of [...t.aliases, ...Object.values(t.distroAliases ?? {}).flat()]) add(release, repos.release, { id: img.id, what: "alias", of: { template: a, fixed } });
   }
-  const names = [...new Set(m.images.map((img) => img.repository ?? img.id))].sort();
-  const releases = new Set(names.map((n) => imageRepositories(registry, n).release));
-  const clash = names.map((n) => imageRepositories(registry, n).testing).find((t) => releases.has(t));
-  return clash === undefined
-    ? undefined
-    : `testing repository "${clash}" is also a release repository: unique testing tags would land where users pull from before any test; give testing its own prefix or change registry.testingRepository`;
+  for (const [repo, written] of [...testing].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const dev of written) {
+      for (const rel of release.get(repo) ?? []) {
+        const tag = commonTag(dev.of, rel.of);
+        if (tag === undefined) continue;
+        const where =
+          registry.testing === registry.release && registry.testingRepository === "{repository}"
+            ? `testing and release are both "${registry.release}", so "${repo}" holds both kinds of tag`
+            : `testing repository "${repo}" is also a release repository`;
+        return `${where}, and ${dev.id}'s testing tag "${dev.of.template}" and ${rel.id}'s ${rel.what} "${rel.of.template}" can be the same tag (such as "${tag}"): a dev tag would overwrite a release or be pulled as one; give testing its own prefix, such as ${registry.release}/testing, or make the templates differ by a fixed part, such as {version}-dev-{shortrevision} beside {version}-v{shortrevision}`;
+      }
+    }
+  }
+  return undefined;
 }
 
 // The name template must name the image's repository, or every image would share one.
@@ -186,13 +215,17 @@ const separateRegistries: Rule = (m) => {
 };
 
 // Unique tags must differ between runs, as the defaults do (plan/tags.ts): dev tags carry the
-// timestamp (retention reads it), release tags the timestamp or the revision.
+// timestamp (retention reads it) or the revision (the-process's -dev-<sha>, which retention cannot
+// date and so keeps), release tags the timestamp or the revision.
 const uniqueTagTemplates: Rule = (m) =>
   m.images.flatMap((img, i) => {
     const problems: Problem[] = [];
     const testing = img.tags?.testing;
-    if (testing !== undefined && !testing.includes("{timestamp}")) {
-      problems.push({ path: ["images", i, "tags", "testing"], message: `"${testing}" has no {timestamp}: every run would write the same testing tag, and retention could never expire it; add {timestamp}` });
+    if (testing !== undefined && !["{timestamp}", "{revision}", "{shortrevision}"].some((p) => testing.includes(p))) {
+      problems.push({
+        path: ["images", i, "tags", "testing"],
+        message: `"${testing}" has neither {timestamp} nor {revision}: every run would write the same testing tag; add {timestamp} (retention expires dev tags by it) or {shortrevision}`,
+      });
     }
     const release = img.tags?.release;
     if (release !== undefined && !["{timestamp}", "{revision}", "{shortrevision}"].some((p) => release.includes(p))) {

@@ -150,6 +150,32 @@ const CiUser = z.strictObject({
   owns: z.array(z.string()).default([]),
 });
 
+/** Where a failtester's Python comes from: the release's archive (python3.N), or the base image (python:3.12-slim-bookworm). */
+export const INTERPRETER_SOURCES = ["apt", "image"] as const;
+
+const Interpreter = z.strictObject({
+  /** The venv's Python, major.minor: "3.13". */
+  version: z.string().regex(/^3\.\d{1,2}$/, 'a Python version major.minor, such as "3.13"'),
+  /** apt (default): python<version> from the distro's archive. image: already on the base image's PATH. */
+  source: z.enum(INTERPRETER_SOURCES).default("apt"),
+});
+
+const SourceBuild = z.strictObject({
+  /** The command the build installs; checked on PATH (with `version`, its --version must print it). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, "a command name: letters, digits and _ . + -"),
+  /** Git URL to clone (file:// for a local repository), or a path relative to matrix.yaml. */
+  repository: z.string().min(1),
+  /** Git tag (or branch) to build. */
+  ref: z.string().min(1),
+  /**
+   * make targets that build and install it ("uncrustify/.install"); default: a CMake project is
+   * configured, built and installed with CMake, any other with ./configure (if present) and make install.
+   */
+  make: z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_./+-]*$/, "a make target: letters, digits and _ . / + -, not starting with - or .")).min(1).optional(),
+  /** What `<name> --version` must print; default: only that the command is on PATH. */
+  version: z.string().regex(/^[0-9A-Za-z._+-]+$/, "letters, digits and . _ + -").optional(),
+});
+
 const PythonTools = z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), z.string().regex(/^[0-9][0-9A-Za-z.]*$/));
 
 export const ImageConfig = z.strictObject({
@@ -190,12 +216,17 @@ export const ImageConfig = z.strictObject({
   /** Extensions deliberately left out for some targets, with the reason. */
   unavailable: z.array(Unavailable).optional(),
   /**
-   * failtester, operand: a hash-pinned pip requirements file, relative to matrix.yaml. An operand
-   * installs it into the system Python (the Barman Cloud tools of a `system` flavour).
+   * failtester, operand, stylechecker: a hash-pinned pip requirements file, relative to
+   * matrix.yaml. An operand installs it into the system Python (the Barman Cloud tools of a
+   * `system` flavour); the others into a venv. A VCS line is accepted pinned to a full commit.
    */
   requirements: z.string().optional(),
-  /** stylechecker: pinned Python tools, name → exact version. */
+  /** stylechecker: Python tools checked by their --version, name → exact version; installed from `requirements`. */
   python: PythonTools.optional(),
+  /** failtester: the Python its venv is made with; default: the distro's python3. */
+  interpreter: Interpreter.optional(),
+  /** stylechecker: tools built from source at a pinned ref, installed under /usr/local. */
+  sources: z.array(SourceBuild).min(1).optional(),
   /** stylechecker and other base-only images: the digest-pinned base, instead of a distro's. */
   base: pinnedImage.optional(),
   /** extupgradetester: the extension project and its older versions. */

@@ -1,11 +1,14 @@
 // What each package source can install where: the facts cross-field rules and recipes share.
 import type { PackageSource } from "./schema.js";
 
-/** Debian releases with their version numbers (for PGDG's ".pgdgNNN" suffix) and own PG major. */
-export const DEBIAN_RELEASES: Readonly<Record<string, { number: number; pg: number }>> = {
-  bullseye: { number: 11, pg: 13 },
-  bookworm: { number: 12, pg: 15 },
-  trixie: { number: 13, pg: 17 },
+/**
+ * Debian releases with their version numbers (for PGDG's ".pgdgNNN" suffix), own PG major and
+ * the one Python their archive carries (python3.N).
+ */
+export const DEBIAN_RELEASES: Readonly<Record<string, { number: number; pg: number; python: string }>> = {
+  bullseye: { number: 11, pg: 13, python: "3.9" },
+  bookworm: { number: 12, pg: 15, python: "3.11" },
+  trixie: { number: 13, pg: 17, python: "3.13" },
 };
 
 /**

@@ -48,7 +48,23 @@ function requirementsProblems(m: Matrix, files: RecipeContext["files"]): Problem
   return m.images.flatMap((img, i) => {
     const text = img.requirements === undefined ? undefined : files.get(img.requirements);
     if (text === undefined) return [];
-    return splitRequirements(text).problems.map((p) => ({ path: ["images", i, "requirements"], message: `${img.requirements} line ${p.line}: ${p.message}` }));
+    const problems: Problem[] = splitRequirements(text).problems.map((p) => ({ path: ["images", i, "requirements"], message: `${img.requirements} line ${p.line}: ${p.message}` }));
+    // The tools whose versions the stylechecker checks must be the ones the file pins.
+    for (const [name, version] of Object.entries(img.python ?? {})) {
+      if (!pinsExactly(text, name, version)) {
+        problems.push({ path: ["images", i, "python", name], message: `${img.requirements} does not pin ${name}==${version}; pin it there, or give here the version the file pins` });
+      }
+    }
+    return problems;
+  });
+}
+
+/** Whether a requirements file has the line `name==version` (names compared as PEP 503 normalises them). */
+function pinsExactly(text: string, name: string, version: string): boolean {
+  const norm = (n: string) => n.toLowerCase().replace(/[-_.]+/g, "-");
+  return text.split("\n").some((line) => {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)/.exec(line.trim());
+    return m !== null && norm(m[1]!) === norm(name) && m[2] === version;
   });
 }
 

@@ -191,7 +191,7 @@ function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, mi
       return need(single, "pg") && need(parent, "from") ? { kind: img.kind, ...single, from: parent.id } : undefined;
     case "failtester":
       if (!need(single, "pg") || !need(parent, "from") || !need(img.requirements, "requirements")) return undefined;
-      return { kind: img.kind, ...single, from: parent.id, requirements: img.requirements };
+      return { kind: img.kind, ...single, from: parent.id, requirements: img.requirements, ...(img.interpreter ? { interpreter: img.interpreter } : {}) };
     case "extupgradetester": {
       if (!need(single, "pg") || !need(parent, "from") || !need(img.extension, "extension")) return undefined;
       const major = single.postgres[0].major;
@@ -202,8 +202,13 @@ function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, mi
     case "pgupgradetester":
       return need(distro, "distros") && need(every, "pg") ? { kind: img.kind, postgres: every, distro } : undefined;
     case "stylechecker":
-      if (!need(img.python, "python")) return undefined;
-      return { kind: img.kind, postgres: [], python: Object.entries(img.python).map(([name, version]) => ({ name, version })) };
+      return {
+        kind: img.kind,
+        postgres: [],
+        python: Object.entries(img.python ?? {}).map(([name, version]) => ({ name, version })),
+        sources: (img.sources ?? []).map((s) => ({ ...s })),
+        ...(img.requirements ? { requirements: img.requirements } : {}),
+      };
   }
 }
 

@@ -82,6 +82,18 @@ export interface TarballTemplate {
   only?: string;
 }
 
+/** A tool built from a git repository at a ref (stylechecker). */
+export interface SourceBuild {
+  /** The command it installs. */
+  name: string;
+  repository: string;
+  ref: string;
+  /** make targets that build and install it; absent: CMake, or ./configure && make install. */
+  make?: string[];
+  /** What `<name> --version` must print. */
+  version?: string;
+}
+
 /** Kind-specific fields; a kind that lacks one reads it as undefined, never as a value. */
 interface KindFields {
   flavour: Flavour;
@@ -92,6 +104,10 @@ interface KindFields {
   requirements: string;
   /** stylechecker: Python tools and exact versions. */
   python: { name: string; version: string }[];
+  /** failtester: the Python its venv is made with (the distro's python3 when absent). */
+  interpreter: { version: string; source: "apt" | "image" };
+  /** stylechecker: tools built from source at a pinned ref. */
+  sources: SourceBuild[];
   /** extupgradetester: the extension project and the older versions for this target's major. */
   extension: { name: string; repository: string; versions: { version: string; ref: string }[]; tarballs: TarballTemplate[] };
 }
@@ -105,13 +121,13 @@ export type ExtbuilderTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | 
 /** Built on its extbuilder (`from`). */
 export type ExttesterTarget = TargetCommon & Has<"distro" | "from"> & Lacks<"flavour" | "requirements" | "python" | "extension"> & { kind: "exttester"; postgres: [PgVersion] };
 /** Built on its extbuilder (`from`). */
-export type FailtesterTarget = TargetCommon & Has<"distro" | "from" | "requirements"> & Lacks<"flavour" | "python" | "extension"> & { kind: "failtester"; postgres: [PgVersion] };
+export type FailtesterTarget = TargetCommon & Has<"distro" | "from" | "requirements"> & May<"interpreter"> & Lacks<"flavour" | "python" | "extension" | "sources"> & { kind: "failtester"; postgres: [PgVersion] };
 /** Every major of its distro, two or more, oldest first. */
 export type PgupgradetesterTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "pgupgradetester"; postgres: [PgVersion, PgVersion, ...PgVersion[]] };
 /** Built on its extbuilder or exttester (`from`), whose image compiles the older versions too. */
 export type ExtupgradetesterTarget = TargetCommon & Has<"distro" | "from" | "extension"> & Lacks<"flavour" | "requirements" | "python"> & { kind: "extupgradetester"; postgres: [PgVersion] };
 /** No PostgreSQL and no distro: pinned tools on its own base. */
-export type StylecheckerTarget = TargetCommon & Has<"python"> & Lacks<"flavour" | "distro" | "from" | "requirements" | "extension"> & { kind: "stylechecker"; postgres: [] };
+export type StylecheckerTarget = TargetCommon & Has<"python" | "sources"> & May<"requirements"> & Lacks<"flavour" | "distro" | "from" | "extension" | "interpreter"> & { kind: "stylechecker"; postgres: [] };
 
 /**
  * One image to build: an image of the matrix for one PostgreSQL version (or set) and distro. Typed

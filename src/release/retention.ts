@@ -51,12 +51,35 @@ export function expiredTags(tags: readonly string[], pattern: RegExp, now: Date,
     .sort();
 }
 
+/**
+ * Where testing and release tags share a repository, a registry deletes a manifest with every tag
+ * on it: an expired dev tag whose digest a kept tag also holds (the release promoted from it) is
+ * kept, with that tag named. `digests` maps every tag of the repository to its digest.
+ */
+export function spareSharedDigests(expired: readonly string[], digests: ReadonlyMap<string, string | undefined>): { expired: string[]; kept: { tag: string; heldBy: string }[] } {
+  const gone = new Set(expired);
+  const holders = new Map<string, string>();
+  for (const [tag, digest] of [...digests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (digest !== undefined && !gone.has(tag) && !holders.has(digest)) holders.set(digest, tag);
+  }
+  const kept = expired.flatMap((tag) => {
+    const heldBy = holders.get(digests.get(tag) ?? "");
+    return heldBy === undefined ? [] : [{ tag, heldBy }];
+  });
+  return { expired: expired.filter((t) => !kept.some((k) => k.tag === t)), kept };
+}
+
 /** What happened to one reference (a tag, or a repository that could not be listed). */
 export interface RetentionOutcome {
   ref: string;
-  /** "already gone": the tag vanished before its delete (another run, or a digest it shared). */
-  status: "would delete" | "deleted" | "already gone" | "failed";
+  /**
+   * "already gone": the tag vanished before its delete (another run, or a digest it shared).
+   * "kept": expired, but its digest carries a tag that is not (see spareSharedDigests).
+   */
+  status: "would delete" | "deleted" | "already gone" | "failed" | "kept";
   error?: string;
+  /** kept: the tag that holds the same digest. */
+  heldBy?: string;
 }
 
 /**
@@ -65,7 +88,9 @@ export interface RetentionOutcome {
  */
 export function retentionReport(outcomes: readonly RetentionOutcome[], days: number): { text: string; ok: boolean } {
   if (outcomes.length === 0) return { text: `no dev tags older than ${days} days\n`, ok: true };
-  const lines = outcomes.map((o) => (o.status === "failed" ? `failed ${o.ref}: ${o.error ?? "unknown error"}` : `${o.status} ${o.ref}`));
+  const lines = outcomes.map((o) =>
+    o.status === "failed" ? `failed ${o.ref}: ${o.error ?? "unknown error"}` : o.status === "kept" ? `kept ${o.ref}: its digest is also tagged ${o.heldBy ?? "?"}` : `${o.status} ${o.ref}`,
+  );
   const failed = outcomes.filter((o) => o.status === "failed").length;
   if (failed > 0) {
     const deleted = outcomes.filter((o) => o.status === "deleted").length;

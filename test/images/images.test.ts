@@ -11,6 +11,11 @@ import type { Plan, PlannedTarget } from "../../src/plan/types.js";
 import { recipeFor, type RecipeContext } from "../../src/recipes/index.js";
 import { renderDockerfile } from "../../src/render/dockerfile.js";
 import { build, engineProblem, imageSize, smoke, type MountRoots } from "../../scripts/world/docker.js";
+import { makeVcsProbeRepo } from "../../scripts/world/extRepo.js";
+import { writeFile } from "../../src/recipes/apt.js";
+import { pipInstall } from "../../src/recipes/failtester.js";
+import { sha256 } from "../../src/recipes/key.js";
+import { splitRequirements } from "../../src/recipes/requirements.js";
 import { makeContext, REPO, resolveMatrix, standInMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
 
 const INPUTS = { timestamp: "202601010000", revision: "imagetest" };
@@ -18,7 +23,7 @@ const template = readFileSync(TEMPLATE, "utf8");
 // Ids and build order do not depend on the resolved versions: plan once with stand-ins.
 const ids = planFromText(standInMatrix(template), "test/images/matrix.yaml", {
   inputs: INPUTS,
-  files: new Map([["images/failtester/requirements.txt", ""]]),
+  files: new Map(["images/failtester/requirements.txt", "images/stylechecker/requirements.txt"].map((p) => [p, readFileSync(p, "utf8")])),
 }).plan.targets.map((t) => t.id);
 
 useWorldEngine();
@@ -59,7 +64,7 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
     console.log(`resolved: ${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join(", ")}`);
     const dir = mkdtempSync(join(tmpdir(), "pg-images-images-"));
     makeContext(dir, text);
-    const files = new Map([["images/failtester/requirements.txt", readFileSync(join(dir, "images/failtester/requirements.txt"), "utf8")]]);
+    const files = new Map(["images/failtester/requirements.txt", "images/stylechecker/requirements.txt"].map((p) => [p, readFileSync(join(dir, p), "utf8")]));
     const { matrix, plan } = planFromText(text, join(dir, "matrix.yaml"), { inputs: INPUTS, files });
     world = { dir, plan, ctx: { pgdg: matrix.pgdg, files }, roots: { context: dir, fixtures: REPO } };
   });
@@ -78,6 +83,64 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
     const mb = ((await imageSize(ref(t))) / 1e6).toFixed(0);
     summary.push(`${id}: build ${seconds.toFixed(0)} s, ${mb} MB, smoke ${((Date.now() - started) / 1000).toFixed(1)} s (${reports.length} checks)`);
     console.log(summary[summary.length - 1] + "\n" + reports.map((r) => `  ✓ ${r.check} (${r.seconds.toFixed(1)} s)`).join("\n"));
+  });
+
+  // What a failure-test job does in the failtester: pytest drives a client through mitmdump to a
+  // local server; and a requirement pinned to a commit of a git repository, installed the way
+  // the recipe installs its own (hashed part, then the VCS line), arrives at that commit.
+  describe("failtester runs failure tests", () => {
+    const id = "failtester-15-bookworm";
+    const probe = { fixture: "test/fixtures/failtester-probe", at: "/probe" };
+
+    it("pytest sees a request pass through mitmdump", async () => {
+      if (!built.has(id)) throw new Error(`needs ${id}, which did not build`);
+      const check = {
+        name: "pytest through mitmdump",
+        user: "root",
+        mounts: [probe],
+        script: [
+          "export PROXY_PORT=18089 SERVER_PORT=18088",
+          "cd /tmp && python -m http.server --bind 127.0.0.1 $SERVER_PORT >/tmp/server.log 2>&1 &",
+          "mitmdump --listen-host 127.0.0.1 --listen-port $PROXY_PORT -s /probe/mark_proxied.py >/tmp/mitmdump.log 2>&1 &",
+          "for i in $(seq 50); do python -c \"import socket; socket.create_connection(('127.0.0.1', $PROXY_PORT)).close()\" 2>/dev/null && break; sleep 0.2; done",
+          "python -m pytest -q -p no:cacheprovider /probe/test_through_mitmdump.py || { cat /tmp/mitmdump.log; exit 1; }",
+          "grep -q 'GET http://127.0.0.1:18088/' /tmp/mitmdump.log || { echo 'mitmdump did not log the request'; cat /tmp/mitmdump.log; exit 1; }",
+        ].join("\n"),
+      };
+      const [report] = await smoke(id, built.get(id)!, { target: id, base: { target: id }, artifacts: [], steps: [], smoke: [check] }, world!.roots);
+      expect(report!.output).toMatch(/1 passed/);
+    });
+
+    it("pip installs a VCS requirement at its pinned commit, after the hash-checked part", async () => {
+      if (!built.has(id)) throw new Error(`needs ${id}, which did not build`);
+      const commit = makeVcsProbeRepo(join(world!.dir, "vcs-probe"));
+      // The hashed part holds what the VCS project's build needs without build isolation (the
+      // venv's setuptools builds it, wheel gives it bdist_wheel); then the VCS line.
+      const text = [
+        "wheel==0.45.1 \\",
+        "    --hash=sha256:661e1abd9198507b1409a20c02106d9670b2576e916d58f520316666abca6729 \\",
+        "    --hash=sha256:708e7481cc80179af0e556bbf0cc00b8444c7321e2700b8d8580231d13017248",
+        `git+file:///srv/vcs/pgi-probe@${commit}#egg=pgi-probe`,
+        "",
+      ].join("\n");
+      const { vcs, problems } = splitRequirements(text);
+      expect(problems).toEqual([]);
+      const at = { dir: "/tmp/vcs", python: "python3", venv: "/tmp/vcs/venv" };
+      const check = {
+        name: "VCS requirement at its commit",
+        user: "root",
+        mounts: [{ context: "vcs-probe", at: "/srv/vcs/pgi-probe" }],
+        script: [
+          "git config --global --add safe.directory '*'",
+          "mkdir -p /tmp/vcs",
+          writeFile("/tmp/vcs/requirements.txt", text.replace(/\n$/, "")),
+          pipInstall(at, sha256(text), vcs),
+          `/tmp/vcs/venv/bin/python -c 'import pgi_probe; print("mark", pgi_probe.MARK)'`,
+        ].join("\n"),
+      };
+      const [report] = await smoke(id, built.get(id)!, { target: id, base: { target: id }, artifacts: [], steps: [], smoke: [check] }, world!.roots);
+      expect(report!.output).toContain("mark pinned");
+    });
   });
 
   describe("faults are caught and named", () => {

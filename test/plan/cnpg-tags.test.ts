@@ -66,7 +66,7 @@ describe("testing repository names", () => {
   });
 
   it("refuses a testing repository that is another image's release repository", () => {
-    const text = sharedPrefix("{repository}-testing").replace("  - id: extbuilder\n    kind: extbuilder\n", "  - id: extbuilder\n    kind: extbuilder\n    repository: postgresql-testing\n");
+    const text = sharedPrefix("{repository}-testing").replace("  - id: extbuilder\n    kind: extbuilder\n", "  - id: legacy\n    kind: operand\n    flavour: minimal\n    repository: postgresql-testing\n  - id: extbuilder\n    kind: extbuilder\n");
     expect(problems(text)).toContainEqual(expect.stringMatching(/^registry\.testingRepository: testing repository "registry\.example\/pg\/postgresql-testing" is also a release repository/));
   });
 });

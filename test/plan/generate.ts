@@ -90,6 +90,8 @@ export function generateMatrix(rnd: Rng): Generated {
     if (kind === "stylechecker") {
       if (chance(0.97)) img.base = `docker.io/library/debian:bookworm-slim${DIGEST}`;
       if (chance(0.97)) img.python = Object.fromEntries(subset([["black", "25.1.0"], ["flake8", "7.2.0"]], 0.8));
+      if (img.python && chance(0.97)) img.requirements = REQUIREMENTS;
+      if (chance(0.5)) img.sources = [{ name: "uncrustify", repository: pick(["https://example.org/uncrustify.git", "style-repo"]), ref: "uncrustify-0.82.0", ...(chance(0.5) ? { version: "0.82.0" } : { make: ["install"] }) }];
     }
     if (kind === "extupgradetester" && chance(0.97)) {
       img.extension = {
@@ -148,5 +150,5 @@ export function generateMatrix(rnd: Rng): Generated {
     extensions,
     images,
   };
-  return { text: stringify(matrix), files: new Map([[REQUIREMENTS, "mitmproxy==11.0.0 --hash=sha256:" + "b".repeat(64) + "\n"]]) };
+  return { text: stringify(matrix), files: new Map([[REQUIREMENTS, ["mitmproxy==11.0.0", "black==25.1.0", "flake8==7.2.0"].map((r) => `${r} --hash=sha256:${"b".repeat(64)}\n`).join("")]]) };
 }

@@ -154,7 +154,7 @@ describe("plan command", () => {
     [["plan", "--testing-registry", "https://ghcr.io/x"], 2, '--testing-registry: found "https://ghcr.io/x"'],
     [["plan", "--registry", ""], 2, '--registry: found "", expected a registry host with an optional path'],
     [["plan", "--testing-registry", ""], 2, '--testing-registry: found "", expected a registry host with an optional path'],
-    [["plan", "--testing-registry", "ghcr.io/pg-images"], 2, '--testing-registry: testing and release are both "ghcr.io/pg-images": unique testing tags would land'],
+    [["plan", "--testing-registry", "ghcr.io/pg-images"], 2, '--testing-registry: testing and release are both "ghcr.io/pg-images", so "ghcr.io/pg-images/postgresql" holds both kinds of tag'],
     [["plan", "--registry", "ghcr.io/pg-images/testing"], 2, '--registry: testing and release are both "ghcr.io/pg-images/testing"'],
     [["plan", "--image", "nosuch"], 2, '--image: "nosuch" matches no target; known: '],
     [["plan", "--pg", "12"], 2, "--pg: 12 matches no target; known: 16, 17, 18, 19"],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { commonTag } from "../../src/plan/tagLanguage.js";
 import { renderTag, tagProblem, timestampProblem, utcMinute } from "../../src/plan/tags.js";
 
 const pg = (version: string, major = Number(version.split(/[.~]/)[0])) => ({ major, version, preview: version.includes("~") });
@@ -41,4 +42,38 @@ describe("tags", () => {
   });
 
   it("reads a clock value as UTC to the minute", () => expect(utcMinute(new Date("2026-11-23T15:30:59.999Z"))).toBe("202611231530"));
+});
+
+describe("whether two templates can make the same tag", () => {
+  const fixed = { image: ["exttester"], distro: ["bookworm", "trixie"], flavour: ["minimal"] };
+  it.each([
+    // the-process: dev and release tags side by side in one repository never meet.
+    ["{version}-dev-{shortrevision}", "{version}-v{shortrevision}", undefined],
+    ["{versions}-dev-{shortrevision}", "{versions}-v{shortrevision}", undefined],
+    ["{version}-dev-{shortrevision}", "{version}", undefined],
+    ["0.8.33-dev-{shortrevision}", "0.8.33-v{shortrevision}", undefined],
+    // pg-images' test-image defaults.
+    ["{version}-dev{timestamp}", "{version}-v{shortrevision}-{timestamp}", undefined],
+    ["{versions}-dev{timestamp}", "{versions}", undefined],
+    ["dev{timestamp}", "latest", undefined],
+    // The same template, or a revision that may hold what tells the other apart.
+    ["{version}-{timestamp}-{flavour}-{distro}", "{version}-{timestamp}-{flavour}-{distro}", "0.0-000000000000-minimal-trixie"],
+    ["{version}-dev-{shortrevision}", "{version}-{shortrevision}", "0.0-dev-0"],
+    ["{version}-dev{revision}", "{version}-devel", "0.0-devel"],
+    ["{major}-dev{timestamp}", "{version}", undefined],
+    ["{major}", "{version}", undefined],
+    ["{major}-{image}", "{version}-exttester", undefined],
+    ["{major}-{image}", "{major}-exttester", "0-exttester"],
+    ["dev{timestamp}", "dev{timestamp}", "dev000000000000"],
+    ["{version}-dev-{shortrevision}", "{version}-dev-{shortrevision}", "0.0-dev-0"],
+  ])("%s and %s → %s", (a, b, tag) => {
+    expect(commonTag({ template: a, fixed }, { template: b, fixed })).toBe(tag);
+    expect(commonTag({ template: b, fixed }, { template: a, fixed })).toBe(tag);
+  });
+
+  it("tells apart images by their fixed values: another flavour, another distro", () => {
+    const t = "{version}-{timestamp}-{flavour}-{distro}";
+    expect(commonTag({ template: t, fixed: { flavour: ["minimal"] } }, { template: t, fixed: { flavour: ["standard"] } })).toBeUndefined();
+    expect(commonTag({ template: t, fixed: { distro: ["trixie"] } }, { template: t, fixed: { distro: ["bookworm", "trixie"] } })).toBe("0.0-000000000000-0-trixie");
+  });
 });

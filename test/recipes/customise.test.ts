@@ -305,6 +305,10 @@ describe("failtester requirements", () => {
     [`-e git+https://github.com/example/mitmproxy.git@${sha}#egg=mitmproxy`, false],
     [`mitmproxy @ git+https://github.com/example/mitmproxy.git@${sha} \\`, false],
     [`mitmproxy @ git+https://user:token@github.com/example/mitmproxy.git@${sha}`, false],
+    [`git+file:///srv/vcs/pgi-probe@${sha}#egg=pgi-probe`, true],
+    [`pgi-probe @ git+file:///srv/vcs/pgi-probe@${sha}`, false],
+    ["pgi-probe @ git+file:///srv/vcs/pgi-probe@main", false],
+    [`pgi-probe @ git+file://host/srv/vcs/pgi-probe@${sha}`, false],
   ])("%s accepted: %s", (line, ok) => {
     const split = splitRequirements(`construct==2.10.70 \\\n    --hash=sha256:${"b".repeat(64)}\n${line}\n`);
     expect(split.problems.map((p) => p.line)).toEqual(ok ? [] : [3]);
@@ -312,13 +316,13 @@ describe("failtester requirements", () => {
   });
 
   it("a file without VCS lines installs as before: one pip run with --require-hashes", () => {
-    expect(pipInstall("/v", "f".repeat(64), [])).toBe(
+    expect(pipInstall({ dir: "/opt/pg-images/failtester", python: "python3", venv: "/v" }, "f".repeat(64), [])).toBe(
       `echo "${"f".repeat(64)}  /opt/pg-images/failtester/requirements.txt" | sha256sum -c --quiet\npython3 -m venv /v\n/v/bin/pip install --no-cache-dir --require-hashes -r /opt/pg-images/failtester/requirements.txt`,
     );
   });
 
   it("VCS lines leave the hashed part by line number and install without dependencies or build isolation", () => {
-    const script = pipInstall("/v", "f".repeat(64), [{ line: 7, requirement: `m @ git+https://h.example/m@${sha}` }]);
+    const script = pipInstall({ dir: "/opt/pg-images/failtester", python: "python3", venv: "/v" }, "f".repeat(64), [{ line: 7, requirement: `m @ git+https://h.example/m@${sha}` }]);
     expect(script.split("\n").slice(2)).toEqual([
       `awk -v skip=' 7 ' 'index(skip, " " NR " ") == 0' /opt/pg-images/failtester/requirements.txt > /opt/pg-images/failtester/hashed.txt`,
       `printf '%s\\n' \\`,
@@ -327,5 +331,52 @@ describe("failtester requirements", () => {
       "/v/bin/pip install --no-cache-dir --require-hashes -r /opt/pg-images/failtester/hashed.txt",
       "/v/bin/pip install --no-cache-dir --no-deps --no-build-isolation -r /opt/pg-images/failtester/vcs.txt",
     ]);
+  });
+});
+
+describe("failtester's Python", () => {
+  it.each<[{ version: string; source?: string } | undefined, string[], string]>([
+    [undefined, ["python3", "python3-venv"], "python3 -m venv"],
+    [{ version: "3.11" }, ["python3.11", "python3.11-venv"], "python3.11 -m venv"],
+    [{ version: "3.12", source: "image" }, [], "python3.12 -m venv"],
+  ])("interpreter %j installs %j and makes the venv with %s", (interpreter, packages, venv) => {
+    const t = find(planWith("failtester", interpreter ? { interpreter } : {}), "failtester-17-bookworm");
+    const r = recipeFor(t, ctx);
+    const all = installed(r);
+    for (const p of ["python3", "python3-venv", "python3.11", "python3.11-venv", "python3.12"]) expect(all.includes(p)).toBe(packages.includes(p));
+    expect(runScripts(r).join("\n")).toContain(`${venv} /opt/pg-images/failtester/venv`);
+    const version = r.smoke.find((c) => c.name.startsWith("the venv's Python is"));
+    expect(version?.name).toBe(interpreter ? `the venv's Python is ${interpreter.version}` : undefined);
+  });
+
+  it("stops the build, saying why, when the base image lacks the Python it should have", () => {
+    const t = find(planWith("failtester", { interpreter: { version: "3.12", source: "image" } }), "failtester-17-bookworm");
+    expect(runScripts(recipeFor(t, ctx)).join("\n")).toContain(
+      `command -v python3.12 >/dev/null || { echo "Python 3.12 (python3.12) is not on the base image's PATH; interpreter.source: image needs a base that has it"; exit 1; }`,
+    );
+  });
+});
+
+describe("stylechecker", () => {
+  it("installs its Python tools from the hash-pinned file only", () => {
+    const scripts = runScripts(recipeFor(target("stylechecker"), ctx)).join("\n");
+    expect(scripts).toContain("/opt/pg-images/style/venv/bin/pip install --no-cache-dir --require-hashes -r /opt/pg-images/style/requirements.txt");
+    expect(scripts.match(/pip install/g)).toHaveLength(1);
+  });
+
+  it.each([
+    [{ name: "fmt", repository: "https://example.org/fmt.git", ref: "fmt-0.82.0", version: "0.82.0" }, "cmake --build /build/cmake", "git+https"],
+    [{ name: "fmt_indent", repository: "tools", ref: "v0.8.33", make: ["uncrustify/.install"] }, `make -j"$(nproc)" prefix=/usr/local DESTDIR=/out uncrustify/.install`, "context"],
+  ])("builds %j in an artifact on its base and copies /usr/local", (source, build, from) => {
+    const r = recipeFor(find(planWith("stylechecker", { sources: [source] }), "stylechecker"), ctx);
+    const [artifact] = r.artifacts;
+    expect(artifact!.base).toEqual(r.base);
+    const script = artifact!.steps.flatMap((s) => (s.op === "run" ? [s.script] : [])).join("\n");
+    expect(script).toContain(`clone -q --depth 1 --branch ${source.ref} -- ${from === "context" ? "file:///src/repository" : source.repository} /build/src`);
+    expect(script).toContain(build);
+    expect(artifact!.steps.some((s) => s.op === "copy" && "context" in s.source)).toBe(from === "context");
+    expect(r.steps).toContainEqual({ op: "copy", source: { artifact: artifact!.id, path: "/out/usr/local" }, what: "directory", to: "/usr/local" });
+    // The build tools stay in the artifact.
+    expect(installed({ ...r, artifacts: [] })).not.toContain("cmake");
   });
 });

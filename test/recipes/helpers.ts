@@ -6,8 +6,7 @@ import type { Planned, PlannedTarget, TargetOf } from "../../src/plan/types.js";
 import type { RecipeContext } from "../../src/recipes/index.js";
 import type { Recipe } from "../../src/recipes/types.js";
 
-const REQUIREMENTS = "images/failtester/requirements.txt";
-export const files = new Map([[REQUIREMENTS, readFileSync(REQUIREMENTS, "utf8")]]);
+export const files = new Map(["images/failtester/requirements.txt", "images/stylechecker/requirements.txt"].map((p) => [p, readFileSync(p, "utf8")]));
 const planned = planFromText(readFileSync("matrix.yaml", "utf8"), "matrix.yaml", {
   inputs: { timestamp: "202611231530", revision: "abc1234" },
   files,

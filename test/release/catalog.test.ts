@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { catalogPublisher, clusterImageCatalogs } from "../../src/release/catalog.js";
-import { expiredTags, retentionReport, templatePattern, type RetentionOutcome } from "../../src/release/retention.js";
+import { expiredTags, retentionReport, spareSharedDigests, templatePattern, type RetentionOutcome } from "../../src/release/retention.js";
 
 const d = (n: number) => `sha256:${String(n).repeat(64)}`;
 
@@ -129,7 +129,19 @@ describe("retention", () => {
     expect(templatePattern("{version}-v{revision}", {})).toBeUndefined();
   });
 
+  // One repository for dev and release tags (the-process): a release promoted from a dev tag is the
+  // same manifest, and deleting the dev tag's digest would delete the release with it.
+  it.each<[string[], [string, string][], string[], { tag: string; heldBy: string }[]]>([
+    [["17.9-dev202601010000"], [["17.9-dev202601010000", "sha256:a"], ["17.9-vabc1234-202601010000", "sha256:a"]], [], [{ tag: "17.9-dev202601010000", heldBy: "17.9-vabc1234-202601010000" }]],
+    [["17.9-dev202601010000"], [["17.9-dev202601010000", "sha256:a"], ["17.9-vabc1234-202601010000", "sha256:b"]], ["17.9-dev202601010000"], []],
+    // Two expired dev tags on one digest hold nothing back from each other.
+    [["17.9-dev202601010000", "17.9-dev202601020000"], [["17.9-dev202601010000", "sha256:a"], ["17.9-dev202601020000", "sha256:a"]], ["17.9-dev202601010000", "17.9-dev202601020000"], []],
+  ])("expired %j with digests %j → deletes %j, keeps %j", (expired, digests, deleted, kept) => {
+    expect(spareSharedDigests(expired, new Map(digests))).toEqual({ expired: deleted, kept });
+  });
+
   it.each<[RetentionOutcome[], string, boolean]>([
+    [[{ ref: "r:17.9-dev202601010000", status: "kept", heldBy: "17.9-vabc1234" }], "kept r:17.9-dev202601010000: its digest is also tagged 17.9-vabc1234\n", true],
     [[], "no dev tags older than 14 days\n", true],
     [[{ ref: "r:a", status: "would delete" }], "would delete r:a\n", true],
     [[{ ref: "r:a", status: "deleted" }, { ref: "r:b", status: "already gone" }], "deleted r:a\nalready gone r:b\n", true],
