@@ -148,6 +148,17 @@ describe("the script's verdicts as check results", () => {
     ]);
   });
 
+  it("reads what the script's own report function prints", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const r = run();
+    const report = operatorScript(r).split("\n").find((l) => l.startsWith("report() {"))!;
+    const out = spawnSync("sh", ["-c", `${report}\nreport fail ready 'not ready after 300s\nFATAL: x'\nreport ok deleted ''`], { encoding: "utf8" }).stdout;
+    expect(parseOperatorOutput(r, out)).toEqual([
+      { name: checkName(r, "ready"), ok: false, detail: "not ready after 300s\nFATAL: x" },
+      { name: checkName(r, "deleted"), ok: true },
+    ]);
+  });
+
   it("no verdict at all fails readiness with what was printed", () => {
     expect(parseOperatorOutput(run(), "error: unknown flag\n")).toEqual([
       { name: checkName(run(), "ready"), ok: false, detail: "the stage printed no verdict: error: unknown flag" },
