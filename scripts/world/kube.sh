@@ -669,6 +669,8 @@ EOF
 # A released volume (its claim deleted, so no pod uses it) emptied and offered again.
 recycle_pv() {
   [[ $1 == local-pv* && -d $pvs/${1#local-} ]] || return 0
+  # A watch may bring an older event of a volume already recycled (and perhaps bound again).
+  [[ $(kctl get pv "$1" -o jsonpath='{.status.phase}') == Released ]] || return 0
   log "recycling $1"
   find "$pvs/${1#local-}" -mindepth 1 -delete
   kctl patch pv "$1" --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
