@@ -674,6 +674,9 @@ recycle_pv() {
   log "recycling $1"
   find "$pvs/${1#local-}" -mindepth 1 -delete
   kctl patch pv "$1" --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
+  # The cluster that used it is gone: so is the need for its image (the kubelet's own image GC is
+  # off, see start_kubelet). Images of running pods stay.
+  crictl rmi --prune >/dev/null 2>&1 || true
 }
 
 recycle_pvs() {
