@@ -744,6 +744,8 @@ stop_daemon() {
     pid=$(cat "$run/$name.pid")
     log "stopping $name (pid $pid)"
     kill -TERM "$pid"
+    # The recycler's watch and reader are its children, in the session daemon gave it.
+    [[ $name != pv-recycler ]] || kill -TERM -- "-$pid" 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
