@@ -3,6 +3,7 @@
 // (`dagger call` needs the engine to load the TypeScript module; this needs only an engine).
 //
 //   pg-images-local build-all [--matrix FILE] [--timestamp T] [--revision R] [--out DIR] [filters]
+//                             [--kubeconfig FILE]   (the operator stage on that cluster; publish too)
 //   pg-images-local publish [--release] [--registry P] [--testing-registry P] [--username U --password-env VAR]
 //                           [--signing-key-env VAR --signing-password-env VAR]
 //   pg-images-local plan [--format json] [--explain]
@@ -10,6 +11,7 @@
 //   pg-images-local catalogs [--registry P] [--out DIR] [--signing-key-env VAR --signing-password-env VAR]
 //   pg-images-local bump-pins [--write]                 (--write rewrites the matrix file in place)
 import { connection, dag } from "@dagger.io/dagger";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { verdictMessage } from "../src/release/verdict.js";
@@ -25,6 +27,7 @@ const { values: o, positionals } = parseArgs({
     revision: { type: "string" },
     registry: { type: "string" },
     "testing-registry": { type: "string" },
+    kubeconfig: { type: "string" },
     release: { type: "boolean", default: false },
     username: { type: "string" },
     "password-env": { type: "string" },
@@ -56,7 +59,8 @@ let reportText = "";
 await connection(
   async () => {
     const source = hostSource(resolve(o.source));
-    const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision);
+    const kubeconfig = o.kubeconfig ? dag.setSecret("kubeconfig", readFileSync(resolve(o.kubeconfig), "utf8")) : undefined;
+    const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision, [], kubeconfig);
     const password = o["password-env"] ? dag.setSecret("registry-password", process.env[o["password-env"]] ?? "") : undefined;
     let report: Report;
     switch (fn) {

@@ -24,6 +24,7 @@ export class PgImages {
   timestamp?: string;
   revision?: string;
   hostServices: Service[];
+  kubeconfig?: Secret;
 
   constructor(
     /** The repository holding matrix.yaml and the files it names. */
@@ -43,6 +44,13 @@ export class PgImages {
      * flags name, e.g. tcp://127.0.0.1:5000 for --registry 127.0.0.1:5000/acme.
      */
     hostServices: Service[] = [],
+    /**
+     * A kubeconfig (e.g. file:$HOME/.kube/config, env:KUBECONFIG_TEXT) of a cluster running the
+     * CloudNativePG version matrix.yaml's operator pins: build-all and publish run every operand
+     * image there before anything is tagged. Its certificates and keys embedded; an API server on
+     * this machine's loopback also goes in --host-services.
+     */
+    kubeconfig?: Secret,
   ) {
     this.source = source;
     this.matrix = matrix;
@@ -51,6 +59,7 @@ export class PgImages {
     this.timestamp = timestamp;
     this.revision = revision;
     this.hostServices = hostServices;
+    this.kubeconfig = kubeconfig;
   }
 
   /**
@@ -242,6 +251,7 @@ export class PgImages {
       revision: this.revision,
       fixtures: this.fixtures(),
       hostService: await this.hostService(),
+      kubeconfig: this.kubeconfig,
     };
     return Pipeline.load(options);
   }

@@ -15,7 +15,10 @@
 //   default branch (push, schedule) publish to the testing repository; release is manual
 //   tag                             publish, then release
 // With _EXPERIMENTAL_DAGGER_RUNNER_HOST set (a shared engine: tcp://…, kube-pod://…), the jobs
-// get no docker:dind service.
+// get no docker:dind service. With PG_IMAGES_KUBECONFIG set (a file-type CI/CD variable: the
+// kubeconfig of a cluster running the CloudNativePG version matrix.yaml's operator pins, whose API
+// server the runners reach and whose nodes pull from the testing repository), the images jobs
+// run the operator stage on it.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { stringify } from "yaml";
@@ -32,9 +35,12 @@ const ID_TOKENS = { SIGSTORE_ID_TOKEN: { aud: "sigstore" } };
  * passes only when all passed; otherwise the same call exports the report with `directory` (the
  * engine's cache and idempotent publishing make it cheap) and the job fails.
  */
-export function checked(call) {
-  return [`dagger call ${MODULE_ARGS} ${call} check export --path out && exit 0`, `dagger call ${MODULE_ARGS} ${call} directory export --path out`, "exit 1"];
+export function checked(call, module = MODULE_ARGS) {
+  return [`dagger call ${module} ${call} check export --path out && exit 0`, `dagger call ${module} ${call} directory export --path out`, "exit 1"];
 }
+
+/** The module arguments of the jobs that build: the cluster of the operator stage, when one is given. */
+const CLUSTER = `${MODULE_ARGS} --kubeconfig file:"$PG_IMAGES_KUBECONFIG"`;
 
 /** What the run does, from GitLab's predefined variables. */
 export function mode(env) {
@@ -72,7 +78,7 @@ export function pipeline(plan, env, engineVersion) {
       extends: ".dagger",
       stage: "images",
       ...(publish ? { id_tokens: ID_TOKENS } : {}),
-      script: checked(publish ? `publish ${g.args} ${CREDENTIALS} ${SIGNING}` : `build-all ${g.args}`),
+      script: checked(publish ? `publish ${g.args} ${CREDENTIALS} ${SIGNING}` : `build-all ${g.args}`, env.PG_IMAGES_KUBECONFIG ? CLUSTER : MODULE_ARGS),
     };
     if (release !== "never") {
       doc[`release:${g.group}`] = {

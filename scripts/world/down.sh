@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop what up.sh started (Dagger engine container, registry, dockerd); keep
+# Stop what up.sh started (the Kubernetes cluster, Dagger engine container, registry, dockerd); keep
 # the state and caches under $WORLD so the next up.sh is fast.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,6 +17,9 @@ stop_pid() {
   fi
   rm -f "$pidfile"
 }
+
+# The cluster first: its pods stop cleanly while their node and the registry are still there.
+if [[ -d $WORLD/kube/run ]]; then bash "$(dirname "${BASH_SOURCE[0]}")/kube.sh" stop; fi
 
 if docker info >/dev/null 2>&1; then
   # The engine container holds its state in volumes; a clean stop keeps it usable.

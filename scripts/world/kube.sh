@@ -63,6 +63,8 @@ images="$REGISTRY/pg-images-kube"
 PAUSE_IMAGE=$images/pause:$PAUSE_VERSION
 COREDNS_IMAGE=$images/coredns:$COREDNS_VERSION
 OPERATOR_IMAGE=$images/cloudnative-pg:$CNPG_VERSION
+# What the chain's operator stage runs kubectl from (tools.kubectl in the test matrices).
+KUBECTL_IMAGE=$images/kubectl:$KUBE_VERSION
 
 export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
 # One compile at a time, each on one thread (with -p 1 the go command would
@@ -300,14 +302,23 @@ kubeconfig() {
 }
 
 # exe <name>: the program behind a daemon's name.
-exe() { if [[ $1 == containerd ]]; then echo "$CONTAINERD"; else echo "$bin/$1"; fi; }
+exe() {
+  case $1 in
+    containerd) echo "$CONTAINERD" ;;
+    # A loop of this script.
+    pv-recycler) readlink -f "$BASH" ;;
+    *) echo "$bin/$1" ;;
+  esac
+}
 
 # running <name>: the process in <name>.pid is still this world's <name>
 # (not a recycled process id).
 running() {
   local pid
   pid=$(cat "$run/$1.pid" 2>/dev/null) || return 1
-  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(exe "$1")" ]]
+  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$(exe "$1")" ]] || return 1
+  # Many processes are bash: the recycler is the one running its loop.
+  [[ $1 != pv-recycler ]] || tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q " recycle-pvs-loop"
 }
 
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
@@ -487,7 +498,12 @@ push_images() {
   ln "$bin/cnpg-manager" "$d/operator/operator/manager_amd64"
   ln -s operator/manager_amd64 "$d/operator/manager"
   push_image "$OPERATOR_IMAGE" "$d/operator" --entrypoint /manager --user 10001:10001
+  # Like registry.k8s.io/kubectl: the binary at /bin/kubectl.
+  mkdir -p "$d/kubectl/bin"
+  ln "$bin/kubectl" "$d/kubectl/bin/kubectl"
+  push_image "$KUBECTL_IMAGE" "$d/kubectl" --entrypoint /bin/kubectl
   rm -rf "$d"
+  jq -n --arg kubectl "$KUBECTL_IMAGE@$(registry_digest "${KUBECTL_IMAGE#"$REGISTRY"/}")" '{kubectl: $kubectl}' >"$kube/tools.json"
 }
 
 # containerd with its own root, state and socket: the system's /run/containerd
@@ -645,11 +661,38 @@ spec:
 EOF
     done
   } | kctl apply -f - >/dev/null
-  for pv in $(kctl get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\n"}{end}'); do
-    [[ $pv == local-pv* && -d $pvs/${pv#local-} ]] || continue
-    log "recycling $pv"
-    find "$pvs/${pv#local-}" -mindepth 1 -delete
-    kctl patch pv "$pv" --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
+  recycle_pvs
+  # Clusters come and go while it runs (the chain's operator stage): their volumes too.
+  daemon pv-recycler - "$WORLD_SCRIPTS/kube.sh" recycle-pvs-loop
+}
+
+# A released volume (its claim deleted, so no pod uses it) emptied and offered again.
+recycle_pv() {
+  [[ $1 == local-pv* && -d $pvs/${1#local-} ]] || return 0
+  # A watch may bring an older event of a volume already recycled (and perhaps bound again).
+  [[ $(kctl get pv "$1" -o jsonpath='{.status.phase}') == Released ]] || return 0
+  log "recycling $1"
+  find "$pvs/${1#local-}" -mindepth 1 -delete
+  kctl patch pv "$1" --type=json -p '[{"op":"remove","path":"/spec/claimRef"}]' >/dev/null
+  # The cluster that used it is gone: so is the need for its image (the kubelet's own image GC is
+  # off, see start_kubelet). Images of running pods stay.
+  crictl rmi --prune >/dev/null 2>&1 || true
+}
+
+recycle_pvs() {
+  local pv
+  for pv in $(kctl get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{"\n"}{end}'); do recycle_pv "$pv"; done
+}
+
+# Watches volumes rather than polling (a kubectl every few seconds costs a busy machine); the
+# watch ends now and then, and the loop lists what it may have missed meanwhile.
+recycle_pvs_loop() {
+  local pv phase
+  while true; do
+    recycle_pvs || true
+    kctl get pv --watch-only -o jsonpath='{.metadata.name} {.status.phase}{"\n"}' 2>/dev/null |
+      while read -r pv phase; do [[ $phase != Released ]] || recycle_pv "$pv" || true; done
+    sleep 2
   done
 }
 
@@ -701,6 +744,8 @@ stop_daemon() {
     pid=$(cat "$run/$name.pid")
     log "stopping $name (pid $pid)"
     kill -TERM "$pid"
+    # The recycler's watch and reader are its children, in the session daemon gave it.
+    [[ $name != pv-recycler ]] || kill -TERM -- "-$pid" 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
@@ -741,6 +786,7 @@ stop() {
   # Their iptables chains are cleaned only if this script started them.
   [[ -f $run/kubelet.pid ]] && had_kubelet=true
   [[ -f $run/kube-proxy.pid ]] && had_proxy=true
+  stop_daemon pv-recycler
   stop_daemon kubelet
   # Pods go as the kubelet would remove them: containers stopped with their
   # grace (PostgreSQL shuts down cleanly), then CNI DEL and their mounts.
@@ -790,5 +836,6 @@ case ${1:-} in
   start) start ;;
   start-control-plane) start_control_plane ;;
   stop) stop ;;
+  recycle-pvs-loop) recycle_pvs_loop ;;
   *) die "usage: kube.sh build | start | start-control-plane | stop" ;;
 esac

@@ -24,9 +24,10 @@ need_packages() {
   done
   ((${#missing[@]})) || return 0
   log "installing ${missing[*]}"
-  # Refresh the package lists only when an install is due (fresh machines have none).
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Refresh the package lists only when an install is due (fresh machines have none). up.sh
+  # builds Kubernetes beside the other steps: whoever comes second waits for apt's lock.
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # Also needed by bases.sh (to assemble multi-platform images), hence here.

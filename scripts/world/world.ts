@@ -28,9 +28,13 @@ export function readBases(): Record<string, string> {
   return readWorldJson("bases.json", "bases.sh");
 }
 
-/** syft, crane, cosign and registry images, digest-pinned, from scripts/world/tools.sh. */
+/**
+ * syft, crane, cosign and registry images, digest-pinned, from scripts/world/tools.sh; kubectl
+ * from kube.sh start, once the cluster has run.
+ */
 export function readTools(): Record<string, string> {
-  return readWorldJson("tools.json", "tools.sh");
+  const kube = join(WORLD, "kube/tools.json");
+  return { ...readWorldJson("tools.json", "tools.sh"), ...(existsSync(kube) ? (JSON.parse(readFileSync(kube, "utf8")) as Record<string, string>) : {}) };
 }
 
 function readWorldJson(name: string, script: string): Record<string, string> {

@@ -15,6 +15,7 @@ import { renderImage, type DaggerContext, type LoopbackTunnels } from "../render
 import { loopbackAccess } from "../render/loopback.js";
 import type { Platform } from "../kinds.js";
 import type { HostService } from "./hostServices.js";
+import type { OperatorStage } from "./operator.js";
 import { KEYS } from "../plan/metadata.js";
 import { resolvePlan, type Lock } from "../release/freshness.js";
 import { resolveAll, type Resolution } from "./resolve.js";
@@ -49,6 +50,8 @@ export class Builder {
     private readonly recipes: RecipeContext,
     private readonly dirs: { context: Directory; fixtures: Directory },
     hostService: HostService,
+    /** The CloudNativePG stage, when a cluster was given. */
+    private readonly operator?: OperatorStage,
   ) {
     this.loopback = loopbackTunnels(matrix.pgdg, hostService);
   }
@@ -223,11 +226,17 @@ export class Builder {
     const { digest, manifests } = build;
     // A target passes only if every platform passes; each check is named with its platform. The
     // checks run on the tarball's images: exactly what is scanned and pushed.
-    const checks = await this.smokeEveryPlatform(t, recipe, (p) => this.imported(t, tarball, p));
+    // The operator stage runs beside them on the same tarball, so a failure there reports the
+    // operator's own reason even when a smoke check fails too.
+    const [smoked, operated] = await Promise.all([
+      this.smokeEveryPlatform(t, recipe, (p) => this.imported(t, tarball, p)),
+      this.operator?.applies(t) ? this.operator.run(t, tarball, digest) : ([] as CheckResult[]),
+    ]);
+    const checks = [...smoked, ...operated];
     const failed = checks.filter((c) => !c.ok);
     if (failed.length > 0) {
       // The summary puts the target's id before its reason: each line says it once.
-      const reason = failed.map((c) => `smoke check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
+      const reason = failed.map((c) => `${operated.includes(c) ? "operator" : "smoke"} check "${c.name}" failed: ${c.detail ?? ""}`).join("\n");
       return { ...base, result: result({ status: "failed", digest, manifests, checks, reason }) };
     }
     try {

@@ -1,5 +1,5 @@
 // The engine side: loads the matrix from the module's source directory and runs the chain.
-import { dag, type Container, type Directory } from "@dagger.io/dagger";
+import { dag, type Container, type Directory, type Secret } from "@dagger.io/dagger";
 import { randomUUID } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { applyBumps, parseMadison, pinQueries, pinReportText, proposeBumps } from "../matrix/pins.js";
@@ -23,6 +23,7 @@ import { Builder, report } from "./build.js";
 import type { HostService } from "./hostServices.js";
 import { Publisher } from "./publish.js";
 import { Changes } from "./changes.js";
+import { OperatorStage } from "./operator.js";
 import { catalogFiles } from "./catalogs.js";
 import { failure } from "./target.js";
 import { Signer, type Signing } from "./signer.js";
@@ -41,6 +42,8 @@ export interface PipelineOptions {
   fixtures: Directory;
   /** How the engine's containers reach a registry or mirror on the caller's loopback. */
   hostService: HostService;
+  /** A cluster running CloudNativePG: operand images pass the operator stage on it. */
+  kubeconfig?: Secret | undefined;
 }
 
 export interface PublishOptions {
@@ -125,7 +128,8 @@ export class Pipeline {
 
   async buildAll(filters: Filters): Promise<Report> {
     const planned = this.plan(filters);
-    const builder = await this.builder(planned);
+    const operator = await this.operatorStage(planned.matrix, this.registryClient(planned.matrix, undefined, false));
+    const builder = await this.builder(planned, operator);
     const built = await builder.runAll(planned.plan.targets);
     const sboms = new Map(built.map((b) => [b.target.id, b.sboms] as const));
     return report(planned.plan, built.map((b) => b.result), sboms);
@@ -145,7 +149,7 @@ export class Pipeline {
     const signer = cosign ? new Signer(registry, cosign, opts.signing) : undefined;
     // Every published index carries its provenance; a signed image also as a cosign attestation.
     const provenanceOf = await this.provenanceMaker(planned);
-    const builder = await this.builder(planned);
+    const builder = await this.builder(planned, await this.operatorStage(planned.matrix, registry));
     const publisher = new Publisher(builder, registry, signer, provenanceOf);
     const targets = builder.plan.targets;
     if (!opts.release) {
@@ -289,17 +293,22 @@ export class Pipeline {
   }
 
   /** A builder for the plan, each target's packages resolved against the archive of this run. */
-  private async builder(planned: { matrix: Matrix; plan: Plan }): Promise<Builder> {
-    const builder = this.newBuilder(planned);
+  private async builder(planned: { matrix: Matrix; plan: Plan }, operator?: OperatorStage): Promise<Builder> {
+    const builder = this.newBuilder(planned, operator);
     await builder.resolvePackages(this.run);
     return builder;
   }
 
-  private newBuilder(planned: { matrix: Matrix; plan: Plan }): Builder {
+  private newBuilder(planned: { matrix: Matrix; plan: Plan }, operator?: OperatorStage): Builder {
     return new Builder(planned.matrix, planned.plan, this.recipeContext(planned.matrix), {
       context: this.options.source.directory(dirname(this.options.matrix)),
       fixtures: this.options.fixtures,
-    }, this.options.hostService);
+    }, this.options.hostService, operator);
+  }
+
+  /** The operator stage on the cluster the caller gave, pushing candidates through this registry client. */
+  private operatorStage(matrix: Matrix, registry: RegistryClient): Promise<OperatorStage | undefined> {
+    return OperatorStage.create(matrix, this.options.matrix, this.options.kubeconfig, registry, this.options.hostService);
   }
 
   private registryClient(matrix: Matrix, auth: RegistryAuth | undefined, ephemeral: boolean): RegistryClient {

@@ -197,7 +197,22 @@ const textTemplates: Rule = (m) =>
     }),
   );
 
-const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, textTemplates, ...SAFETY_RULES, ...CUSTOM_RULES];
+// The stage names operand flavours the matrix has, and runs kubectl from a pinned image.
+const operatorStage: Rule = (m) => {
+  const op = m.operator;
+  if (!op?.enable) return [];
+  const flavours = [...new Set(m.images.filter((i) => i.kind === "operand" && i.flavour).map((i) => i.flavour!))];
+  const problems: Problem[] = (op.flavours ?? []).flatMap((f, i) =>
+    flavours.includes(f) ? [] : [{ path: ["operator", "flavours", i], message: `no operand image has flavour "${f}"; ${known(flavours)}` }],
+  );
+  if (!m.tools.kubectl) problems.push({ path: ["tools"], message: "operator needs tools.kubectl: a kubectl image pinned by digest (the binary at /bin/kubectl)" });
+  if (op.checks.includes("switchover") && !op.checks.includes("replication")) {
+    problems.push({ path: ["operator", "checks"], message: "switchover needs replication: a switchover promotes the streaming replica; add replication" });
+  }
+  return problems;
+};
+
+const RULES: Rule[] = [uniqueIds, versionsMatchMajors, distrosKnown, distroMajorsAvailable, imageReferences, kindShape, fromCompatible, platformsOfParent, acyclic, tagTemplates, textTemplates, operatorStage, ...SAFETY_RULES, ...CUSTOM_RULES];
 
 function duplicates<T>(values: T[]): number[] {
   return values.flatMap((v, i) => (values.indexOf(v) < i ? [i] : []));

@@ -269,7 +269,45 @@ const Tools = z.strictObject({
    * carry the build's times.
    */
   regctl: pinnedImage.optional(),
+  /**
+   * kubectl (the binary at /bin/kubectl, as in registry.k8s.io/kubectl), pinned by digest; drives
+   * the operator stage (needed only with `operator`).
+   */
+  kubectl: pinnedImage.optional(),
 });
+
+/** What the operator stage checks, in the order it runs them. */
+export const OPERATOR_CHECKS = ["ready", "version", "extensions", "replication", "switchover"] as const;
+export type OperatorCheck = (typeof OPERATOR_CHECKS)[number];
+
+/**
+ * The CloudNativePG stage: each operand image run by the operator on the cluster the caller gives
+ * (--kubeconfig), before anything is tagged. Without a cluster the stage does not run.
+ */
+const Operator = z.strictObject({
+  /** The CloudNativePG version the cluster's operator must run, exactly: "1.28.2". */
+  version: z.string().regex(/^\d+\.\d+\.\d+$/, 'a CloudNativePG release such as "1.28.2"'),
+  /** false: never run the stage, even with a cluster given. */
+  enable: z.boolean().default(true),
+  /** Only operand images of these flavours; default: every operand image. */
+  flavours: z.array(flavourName).min(1).optional(),
+  /**
+   * ready: a Cluster with the image becomes ready. version: SELECT version() reports the pinned
+   * version. extensions: a Database resource creates the bundled extensions, preloads loaded.
+   * replication and switchover: a second instance streams, then becomes the primary.
+   */
+  checks: z.array(z.enum(OPERATOR_CHECKS)).min(1).default([...OPERATOR_CHECKS]),
+  /** Seconds each wait may take (the Cluster ready, the switchover done). */
+  timeout: z.number().int().min(30).max(3600).default(300),
+  /** Each instance's volume, a Kubernetes quantity. */
+  storage: z.string().regex(/^\d+(Mi|Gi)$/, 'a size such as "1Gi"').default("1Gi"),
+  /**
+   * The testing registry's host as the cluster's nodes pull from it, when it differs from the one
+   * pg-images pushes to (kind with a registry container: "kind-registry:5000").
+   */
+  pullRegistry: z.string().regex(/^[a-z0-9.-]+(:\d+)?$/, "a registry host[:port]").optional(),
+});
+export type OperatorConfig = z.infer<typeof Operator>;
 
 export const Matrix = z.strictObject({
   $schema: z.string().optional(),
@@ -297,6 +335,7 @@ export const Matrix = z.strictObject({
         .optional(),
     }),
   images: z.array(ImageConfig).min(1),
+  operator: Operator.optional(),
 });
 export type Matrix = z.infer<typeof Matrix>;
 export type MatrixInput = z.input<typeof Matrix>;

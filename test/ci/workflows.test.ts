@@ -30,7 +30,12 @@ function parseCall(line: string): Call {
   const rest = tokens.slice(tokens.indexOf("call") + 1);
   const module: Record<string, string> = {};
   let k = 0;
-  while (rest[k]?.startsWith("--")) {
+  while (rest[k]?.startsWith("--") || rest[k] === "$CLUSTER") {
+    // $CLUSTER: the operator stage's module arguments, empty unless its step set them.
+    if (rest[k] === "$CLUSTER") {
+      k += 1;
+      continue;
+    }
     module[rest[k]!] = rest[k + 1]!;
     k += 2;
   }
@@ -351,6 +356,34 @@ describe("no credentials on pull requests", () => {
     }
     const line = childPipeline(MAIN)["images:minimal-17-trixie"].script[0];
     expect(line).toContain('--username "$CI_REGISTRY_USER" --password env:CI_REGISTRY_PASSWORD');
+  });
+});
+
+describe("the operator stage's cluster", () => {
+  it("GitHub: a kind cluster and CloudNativePG only when OPERATOR_STAGE is on, and every build or publish call takes $CLUSTER", () => {
+    const kube = steps("images").find((st) => st.name === "Kubernetes and CloudNativePG for the operator stage")!;
+    expect(kube.if).toBe("vars.OPERATOR_STAGE == 'true'");
+    // The operator's version is matrix.yaml's; the calls get the kubeconfig and the API server's tunnel.
+    expect(kube.run).toContain("v=$(yq '.operator.version' matrix.yaml)");
+    expect(kube.run).toContain('echo "CLUSTER=--kubeconfig file:$RUNNER_TEMP/kubeconfig --host-services $services $registry" >> "$GITHUB_ENV"');
+    const index = steps("images").indexOf(kube);
+    for (const st of steps("images").filter((x) => daggerLines(x.run ?? "").length > 0)) {
+      expect(steps("images").indexOf(st)).toBeGreaterThan(index);
+      for (const line of daggerLines(st.run!)) expect(line).toMatch(/^\s*dagger call --timestamp "\$TIMESTAMP" --revision "\$REVISION" \$CLUSTER (build-all|publish) /);
+    }
+  });
+
+  it.each([
+    ["", undefined],
+    ["/builds/kubeconfig", 'file:"$PG_IMAGES_KUBECONFIG"'],
+  ])("GitLab with PG_IMAGES_KUBECONFIG=%j: images jobs get --kubeconfig %j, release jobs never", (path, kubeconfig) => {
+    for (const scenario of [MR, MAIN]) {
+      const calls = gitlabCalls(childPipeline({ ...scenario, PG_IMAGES_KUBECONFIG: path }));
+      for (const { job, call } of calls) {
+        expect(call.module["--kubeconfig"]).toBe(job.startsWith("images:") ? kubeconfig : undefined);
+        expect(Object.keys(call.module).every((m) => MODULE_ARGS.includes(m))).toBe(true);
+      }
+    }
   });
 });
 
