@@ -33,7 +33,8 @@ interface Extension {
 
 /** Plain PGXS extensions whose installcheck needs no network. */
 export const EXTENSIONS: Extension[] = [
-  { name: "hypopg", repository: "HypoPG/hypopg", ref: "1.4.0" },
+  // 1.4.0 predates PostgreSQL 17 (tuplestore_donestoring is gone); no later release tag here yet.
+  { name: "hypopg", repository: "HypoPG/hypopg", ref: { 15: "1.4.0", 16: "1.4.0" } },
   { name: "ip4r", repository: "RhodiumToad/ip4r", ref: "2.4.2" },
   { name: "orafce", repository: "orafce/orafce", ref: "VERSION_4_16_5" },
   { name: "pg_cron", repository: "citusdata/pg_cron", ref: "v1.6.7" },
@@ -144,10 +145,11 @@ async function run(): Promise<void> {
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) => c.map((x, i) => x.padEnd(width[i]!)).join("  ").trimEnd();
   console.log(`\n${line(head)}\n${cells.map(line).join("\n")}`);
-  const ok = rows.filter((r) => r.failed === 0 && typeof r.passed === "number" && r.passed > 0).length;
-  console.log(`\n${ok} of ${rows.length} builds pass their own installcheck; logs in ${scratch}`);
+  const tried = rows.filter((r) => r.ref !== "-");
+  const ok = tried.filter((r) => r.failed === 0 && typeof r.passed === "number" && r.passed > 0).length;
+  console.log(`\n${ok} of ${tried.length} builds pass their own installcheck; logs in ${scratch}`);
   if (!process.argv.includes("--keep")) rmSync(scratch, { recursive: true, force: true });
-  if (ok !== rows.length) process.exitCode = 1;
+  if (ok !== tried.length) process.exitCode = 1;
 }
 
 /**
@@ -173,19 +175,21 @@ async function one(e: Extension, ref: string, major: number, builder: string, te
       ...(e.settings ?? []).map((s) => `${AS_POSTGRES} $psql -c "ALTER SYSTEM SET ${s.replace("=", " = '")}'"`),
       e.settings ? `${AS_POSTGRES} ${bin}/pg_ctl -D "$d/data" -l "$d/server.log" -w -o "$opts" restart >/dev/null` : "",
       `rc=0; ${AS_POSTGRES} env PATH="$PATH" PGHOST="$d" PGUSER=postgres make USE_PGXS=1 installcheck || rc=$?`,
-      "cat regression.diffs 2>/dev/null | head -200 || true",
+      `echo '${DIFFS}'; cat regression.diffs 2>/dev/null | head -200 || true`,
       stopCluster({ bin, asPostgres: AS_POSTGRES }),
       "exit $rc",
     ].join("\n");
     const t = await docker(["run", "--rm", "--network", "none", "-u", "root", "-v", `${volume}:/build`, tester, "sh", "-ec", script]);
     writeFileSync(join(dir, "installcheck.log"), t.out);
-    const { passed, failed } = countTests(t.out);
+    // The diffs quote the suites' own output, which may hold lines like pg_regress's verdicts.
+    const { passed, failed } = countTests(t.out.split(DIFFS)[0]!);
     return { ...row, passed, failed, note: t.code === 0 ? "" : failed > 0 ? "installcheck failed" : `installcheck: ${lastError(t.out)}` };
   } finally {
     await docker(["volume", "rm", "-f", volume]);
   }
 }
 
+const DIFFS = "=== regression.diffs (first 200 lines)";
 const lastError = (out: string) => (tail(out, 1) || "no output").slice(0, 120);
 
 run().catch((e: unknown) => {
