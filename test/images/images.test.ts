@@ -9,7 +9,7 @@ import { main } from "../../src/cli.js";
 import { planFromText } from "../../src/plan/fromText.js";
 import type { Plan, PlannedTarget } from "../../src/plan/types.js";
 import { recipeFor, type RecipeContext } from "../../src/recipes/index.js";
-import { renderDockerfile } from "../../src/render/dockerfile.js";
+import { baseArg, renderDockerfile } from "../../src/render/dockerfile.js";
 import { build, engineProblem, imageSize, smoke, type MountRoots } from "../../scripts/world/docker.js";
 import { makeVcsProbeRepo } from "../../scripts/world/extRepo.js";
 import { writeFile } from "../../src/recipes/apt.js";
@@ -228,6 +228,23 @@ describe.skipIf(skip && problem !== undefined)("images on a real Docker engine",
       await expect(smoke(id, tag, recipeFor(target(id), world!.ctx), world!.roots)).rejects.toThrow(
         /^extbuilder-15-bookworm: builds an extension using the server's connection headers and common libraries: exit 1\n[\s\S]*gssapi\/gssapi\.h: No such file or directory/,
       );
+    });
+
+    // The upgrade tester builds the fixture's v1.0 in an artifact stage on the extbuilder: on one
+    // missing a tool, that stage fails.
+    it.each([
+      ["bison", "bison", /make: \/usr\/bin\/bison: No such file or directory/],
+      ["sys/sdt.h", "systemtap-sdt-dev", /fatal error: 'sys\/sdt\.h' file not found|sys\/sdt\.h: No such file or directory/],
+    ])("an extbuilder without %s cannot build the extension the upgrade tester carries", async (_, pkg, message) => {
+      const parent = "extbuilder-15-bookworm";
+      needs(parent);
+      const tag = `pg-images-test/broken:no-${pkg}`;
+      await build(parent, tag, `FROM ${built.get(parent)!}\nRUN dpkg -r ${pkg}\n`, world!.dir);
+      const t = target("extupgradetester-15-bookworm");
+      const dockerfile = renderDockerfile(t, recipeFor(t, world!.ctx), target);
+      const error = await build(t.id, "pg-images-test/broken:upgrade", dockerfile, world!.dir, { [baseArg(parent)]: tag }).then(() => "built", (e: Error) => e.message);
+      expect(error).toMatch(/^extupgradetester-15-bookworm: build failed/);
+      expect(error).toMatch(message);
     });
 
     it("a suite PGXS skips silently fails the exttester check, naming what it did not leave", async () => {
