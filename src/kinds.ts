@@ -28,7 +28,10 @@ const BOTH: readonly Platform[] = ["linux/amd64", "linux/arm64"];
 const AMD64: readonly Platform[] = ["linux/amd64"];
 
 /** Keys of an image config that only some kinds use; every other key applies to all kinds. */
-export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser";
+export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser" | ExttesterKey;
+/** What only an exttester carries: PostgreSQL's own regression suite and debug symbols. */
+type ExttesterKey = "regressionSuite" | "debugSymbols";
+const NOT_EXTTESTER: readonly ExttesterKey[] = ["regressionSuite", "debugSymbols"];
 
 export interface KindSpec {
   /** Default description (the OCI description annotation) when the image gives none. */
@@ -82,7 +85,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "PostgreSQL server",
     postgres: "one",
     needs: ["flavour"],
-    forbids: ["python", "extension", "base", "ciUser"],
+    forbids: ["python", "extension", "base", "ciUser", ...NOT_EXTTESTER],
     // A flavour with from stacks on that image (standard on minimal); without, it stands on the
     // distro's base. The flavours' names and their order are the matrix's, not this table's.
     from: { kinds: ["operand"], required: false },
@@ -95,7 +98,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Builds a PostgreSQL extension against one PostgreSQL version",
     postgres: "one",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", ...NOT_EXTTESTER],
     tags: TEST_TAGS,
     platforms: AMD64,
     env: PG_ENV,
@@ -116,7 +119,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Runs a PostgreSQL extension's failure-injection tests (mitmproxy)",
     postgres: "one",
     needs: ["requirements"],
-    forbids: [...NOT_OPERAND, "python", "extension"],
+    forbids: [...NOT_OPERAND, "python", "extension", ...NOT_EXTTESTER],
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
@@ -127,7 +130,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Every configured PostgreSQL major, for pg_upgrade tests",
     postgres: "every",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs", ...NOT_EXTTESTER],
     tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}-{timestamp}", aliases: ["{versions}"] },
     platforms: AMD64,
     env: { PG_VERSIONS: "{versions}" },
@@ -137,7 +140,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Older builds of an extension, for extension upgrade tests",
     postgres: "one",
     needs: ["extension"],
-    forbids: [...NOT_OPERAND, "requirements", "python"],
+    forbids: [...NOT_OPERAND, "requirements", "python", ...NOT_EXTTESTER],
     from: { kinds: ["extbuilder", "exttester"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
@@ -148,7 +151,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Pinned code style tools",
     postgres: "none",
     needs: ["base", "python"],
-    forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs"],
+    forbids: ["flavour", "extensions", "unavailable", "requirements", "extension", "pg", "distros", "pairs", ...NOT_EXTTESTER],
     tags: { testing: "dev{timestamp}", release: "v{shortrevision}-{timestamp}", aliases: ["latest"] },
     platforms: AMD64,
     env: {},
