@@ -28,7 +28,10 @@ const BOTH: readonly Platform[] = ["linux/amd64", "linux/arm64"];
 const AMD64: readonly Platform[] = ["linux/amd64"];
 
 /** Keys of an image config that only some kinds use; every other key applies to all kinds. */
-export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser" | "interpreter" | "sources";
+export type KindKey = "flavour" | "pg" | "distros" | "pairs" | "extensions" | "unavailable" | "requirements" | "python" | "base" | "extension" | "ciUser" | "interpreter" | "sources" | ExttesterKey;
+/** What only an exttester carries: PostgreSQL's own regression suite and debug symbols. */
+type ExttesterKey = "regressionSuite" | "debugSymbols";
+const NOT_EXTTESTER: readonly ExttesterKey[] = ["regressionSuite", "debugSymbols"];
 
 export interface KindSpec {
   /** Default description (the OCI description annotation) when the image gives none. */
@@ -85,7 +88,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "PostgreSQL server",
     postgres: "one",
     needs: ["flavour"],
-    forbids: ["python", "extension", "base", "ciUser", "interpreter", "sources"],
+    forbids: ["python", "extension", "base", "ciUser", "interpreter", "sources", ...NOT_EXTTESTER],
     // A flavour with from stacks on that image (standard on minimal); without, it stands on the
     // distro's base. The flavours' names and their order are the matrix's, not this table's.
     from: { kinds: ["operand"], required: false },
@@ -98,7 +101,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Builds a PostgreSQL extension against one PostgreSQL version",
     postgres: "one",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "interpreter"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "interpreter", ...NOT_EXTTESTER],
     tags: TEST_TAGS,
     platforms: AMD64,
     env: PG_ENV,
@@ -119,7 +122,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Runs a PostgreSQL extension's failure-injection tests (mitmproxy)",
     postgres: "one",
     needs: ["requirements"],
-    forbids: [...NOT_OPERAND, "python", "extension"],
+    forbids: [...NOT_OPERAND, "python", "extension", ...NOT_EXTTESTER],
     from: { kinds: ["extbuilder"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
@@ -130,7 +133,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Every configured PostgreSQL major, for pg_upgrade tests",
     postgres: "every",
     needs: [],
-    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs", "interpreter"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "extension", "pairs", "interpreter", ...NOT_EXTTESTER],
     tags: { testing: "{versions}-dev{timestamp}", release: "{versions}-v{shortrevision}-{timestamp}", aliases: ["{versions}"] },
     platforms: AMD64,
     env: { PG_VERSIONS: "{versions}" },
@@ -140,7 +143,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Older builds of an extension, for extension upgrade tests",
     postgres: "one",
     needs: ["extension"],
-    forbids: [...NOT_OPERAND, "requirements", "python", "interpreter"],
+    forbids: [...NOT_OPERAND, "requirements", "python", "interpreter", ...NOT_EXTTESTER],
     from: { kinds: ["extbuilder", "exttester"], required: true },
     tags: TEST_TAGS,
     platforms: AMD64,
@@ -151,7 +154,7 @@ export const KINDS: Record<ImageKind, KindSpec> = {
     description: "Pinned code style tools",
     postgres: "none",
     needs: ["base"],
-    forbids: ["flavour", "extensions", "unavailable", "extension", "pg", "distros", "pairs", "interpreter"],
+    forbids: ["flavour", "extensions", "unavailable", "extension", "pg", "distros", "pairs", "interpreter", ...NOT_EXTTESTER],
     tags: { testing: "dev{timestamp}", release: "v{shortrevision}-{timestamp}", aliases: ["latest"] },
     platforms: AMD64,
     env: {},

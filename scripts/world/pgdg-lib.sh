@@ -41,8 +41,9 @@ repack() {
   rm -rf "$tmp"
 }
 
-# index <root> <suite> <major>: Packages per component and a signed Release for one suite.
-# Component main holds everything, <major> that major's libpq (as PGDG splits them).
+# index <root> <suite> <major>: Packages per component, main's Sources, and a signed Release
+# for one suite. Component main holds everything, <major> that major's libpq (as PGDG splits
+# them); the source packages are in main.
 index() {
   local root=$1 suite=$2 major=$3 comp d
   for comp in main "$major"; do
@@ -51,6 +52,11 @@ index() {
     (cd "$root" && apt-ftparchive packages "pool/$suite/$comp") >"$d/Packages"
     gzip -9nkf "$d/Packages"
   done
+  d="$root/dists/$suite/main/source"
+  mkdir -p "$d"
+  # Without an override file it notes, for every source package, that there is none.
+  (cd "$root" && apt-ftparchive sources "pool/$suite/main" 2> >(grep -v 'override entry' >&2)) >"$d/Sources"
+  gzip -9nkf "$d/Sources"
   (cd "$root/dists/$suite" && apt-ftparchive \
     -o APT::FTPArchive::Release::Origin="pg-images local PGDG" -o APT::FTPArchive::Release::Label="pg-images local PGDG" \
     -o APT::FTPArchive::Release::Suite="$suite" -o APT::FTPArchive::Release::Codename="$suite" \

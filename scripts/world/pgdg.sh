@@ -9,7 +9,13 @@
 # archive carries that minor and the older one Debian still serves (the release's point-release
 # version under the -security one). Every package is repacked with dpkg-deb under PGDG's version
 # suffix (".pgdg120+1" on bookworm), so apt prefers it over Debian's identical build and the
-# installed version shows where it came from. Writes $WORLD/pgdg.json for the tests.
+# installed version shows where it came from. Like PGDG, both also publish each server's source
+# package (deb-src: .dsc, orig and debian tarballs; here made from test/fixtures/pg-source, a small
+# tree laid out like PostgreSQL's, since PostgreSQL's source is in no reachable registry) and its
+# -dbgsym package. Writes $WORLD/pgdg.json for the tests.
+# A rebuild never changes what is served underfoot (others build from it meanwhile): the new
+# repositories are made beside the old under $WORLD/pgdg/trees/<key>, and one rename of the
+# $WORLD/pgdg/tree link swaps both; www/apt and www/archive are links through it.
 # Usage: pgdg.sh [release...]   (default: bookworm trixie; needs docker.sh and bases.sh)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -34,12 +40,62 @@ other=$(key other "pg-images other key <other@pg-images.invalid>")
 # gpg starts an agent for this home; it goes when the script does.
 trap 'gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
 
-# build <release>: download, repack, index both repositories for one release.
+# srcpkg <server deb> <release> <out-dir>: the source package the server package names (its
+# Source, at its version), from the fixture tree: <src>_<upstream>.orig.tar.bz2 holding the tree
+# under <src>-<upstream>/ as PostgreSQL's tarballs do, a 3.0 (quilt) debian tarball, and the .dsc,
+# clearsigned with the repositories' key as PGDG signs its own.
+srcpkg() {
+  local deb=$1 release=$2 out=$3 src version upstream tmp t
+  src=$(dpkg-deb -f "$deb" Source) && src=${src%% *} && [[ -n $src ]] || src=$(dpkg-deb -f "$deb" Package)
+  version=$(dpkg-deb -f "$deb" Version) && upstream=${version#*:} && upstream=${upstream%-*}
+  tmp=$(mktemp -d) && t="$tmp/$src-$upstream"
+  mkdir "$t" && cp -R "$fixture/." "$t/"
+  tar -C "$tmp" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cjf "$tmp/${src}_$upstream.orig.tar.bz2" "$src-$upstream"
+  mkdir -p "$t/debian/source"
+  echo "3.0 (quilt)" >"$t/debian/source/format"
+  printf '#!/usr/bin/make -f\n%%:\n\tdh $@\n' >"$t/debian/rules" && chmod 755 "$t/debian/rules"
+  printf 'Source: %s\nSection: database\nPriority: optional\nMaintainer: %s\nBuild-Depends: debhelper-compat (= 13)\nStandards-Version: 4.6.2\n\nPackage: %s\nArchitecture: any\nDescription: pg-images fixture tree, packed as PostgreSQL %s\n' \
+    "$src" "pg-images local PGDG <pgdg@pg-images.invalid>" "$src" "$upstream" >"$t/debian/control"
+  printf '%s (%s) %s-pgdg; urgency=medium\n\n  * pg-images fixture tree, packed as PostgreSQL %s.\n\n -- %s  Thu, 01 Jan 1970 00:00:00 +0000\n' \
+    "$src" "$version" "$release" "$upstream" "pg-images local PGDG <pgdg@pg-images.invalid>" >"$t/debian/changelog"
+  (cd "$tmp" && SOURCE_DATE_EPOCH=0 dpkg-source -q -b "$src-$upstream" >/dev/null)
+  gpg --batch --yes --local-user "$fingerprint" --clearsign -o "$tmp/signed.dsc" "$tmp/${src}_${version#*:}.dsc"
+  mv "$tmp/signed.dsc" "$out/${src}_${version#*:}.dsc"
+  mv "$tmp/${src}_$upstream.orig.tar.bz2" "$tmp/${src}_${version#*:}.debian.tar."* "$out/"
+  rm -rf "$tmp"
+}
+
+# dbgsym <deb> <out-dir>: the package's -dbgsym companion, laid out as debhelper makes them: each
+# ELF file's /usr/lib/debug/.build-id/<xx>/<rest>.debug and the ids in Build-Ids. Debian's files
+# are stripped already, so each .debug holds what --only-keep-debug keeps of them: the build id
+# and the section headers, not the debug information, which cannot be rebuilt here.
+dbgsym() {
+  local deb=$1 out=$2 tmp pkg src version arch f id ids=()
+  tmp=$(mktemp -d)
+  dpkg-deb -x "$deb" "$tmp/files"
+  pkg=$(dpkg-deb -f "$deb" Package) version=$(dpkg-deb -f "$deb" Version) arch=$(dpkg-deb -f "$deb" Architecture)
+  src=$(dpkg-deb -f "$deb" Source) && src=${src%% *} && [[ -n $src ]] || src=$pkg
+  while IFS= read -r -d '' f; do
+    id=$({ readelf -n "$f" 2>/dev/null || true; } | awk '/Build ID:/ && !n++ { print $3 }')
+    [[ -n $id ]] || continue
+    mkdir -p "$tmp/pkg/usr/lib/debug/.build-id/${id:0:2}"
+    objcopy --only-keep-debug "$f" "$tmp/pkg/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
+    ids+=("$id")
+  done < <(find "$tmp/files" -type f -print0 | sort -z)
+  ((${#ids[@]})) || die "$pkg: no ELF file with a build id"
+  mkdir -p "$tmp/pkg/DEBIAN"
+  printf 'Package: %s-dbgsym\nSource: %s\nVersion: %s\nArchitecture: %s\nMaintainer: %s\nSection: debug\nPriority: optional\nDepends: %s (= %s)\nAuto-Built-Package: debug-symbols\nBuild-Ids: %s\nDescription: debug symbols for %s\n' \
+    "$pkg" "$src" "$version" "$arch" "pg-images local PGDG <pgdg@pg-images.invalid>" "$pkg" "$version" "${ids[*]}" "$pkg" >"$tmp/pkg/DEBIAN/control"
+  dpkg-deb -Zgzip --root-owner-group -b "$tmp/pkg" "$out/$pkg-dbgsym_${version#*:}_$arch.deb" >/dev/null
+  rm -rf "$tmp"
+}
+
+# build <release>: download, repack, index both repositories for one release, under $tree.
 build() {
   local release=$1 major=${debian_pg[$1]} suffix=".pgdg${debian_number[$1]}0+1" base dl versions current old
   base=$(jq -r --arg r "$release" '.[$r] // empty' "$WORLD/bases.json")
   [[ -n $base ]] || die "$release: no base in $WORLD/bases.json (run bases.sh $release)"
-  dl="$dir/debs/$release" && rm -rf "$dl" && mkdir -p "$dl/current" "$dl/old"
+  dl="$tree/debs/$release" && rm -rf "$dl" && mkdir -p "$dl/current" "$dl/old"
   local core=(postgresql-$major postgresql-client-$major postgresql-server-dev-$major libpq5 libpq-dev)
   local extra=(postgresql-common postgresql-client-common postgresql-common-dev
     postgresql-$major-pgaudit postgresql-$major-hll postgresql-$major-wal2json postgresql-$major-pgvector)
@@ -56,37 +112,78 @@ build() {
   read -r -a versions <"$dl/versions"
   current=${versions[0]} old=${versions[1]:-}
   local mirror_suite="$release-pgdg" archive_suite="$release-pgdg-archive" out
-  rm -rf "$www/apt/pool/$mirror_suite" "$www/apt/dists/$mirror_suite" "$www/archive/pool/$archive_suite" "$www/archive/dists/$archive_suite"
   local all=() deb
   mapfile -t all < <(for deb in "$dl"/*/*.deb; do dpkg-deb -f "$deb" Version; done | sort -u)
-  out="$www/archive/pool/$archive_suite/main" && mkdir -p "$out"
+  out="$tree/archive/pool/$archive_suite/main" && mkdir -p "$out"
   for deb in "$dl"/*/*.deb; do repack "$deb" "$suffix" "$out" "${all[@]}"; done
+  # Each server version's source and -dbgsym packages, as PGDG publishes them beside it.
+  for deb in "$out/postgresql-${major}_"*.deb; do
+    srcpkg "$deb" "$release" "$out"
+    dbgsym "$deb" "$out"
+  done
   # The mirror: the current minor only, the same files as the archive's.
-  out="$www/apt/pool/$mirror_suite/main" && mkdir -p "$out"
-  cp -l "$www/archive/pool/$archive_suite/main/"*"_${current#*:}${suffix}_"*.deb "$out/"
-  for deb in "$www/archive/pool/$archive_suite/main/"*.deb; do
-    case $(basename "$deb") in postgresql-common* | postgresql-client-common* | postgresql-$major-*) cp -l "$deb" "$out/" ;; esac
+  local v="${current#*:}$suffix"
+  out="$tree/apt/pool/$mirror_suite/main" && mkdir -p "$out"
+  cp -l "$tree/archive/pool/$archive_suite/main/"*"_${v}_"*.deb "$out/"
+  cp -l "$tree/archive/pool/$archive_suite/main/postgresql-${major}_$v".{dsc,debian.tar.*} "$tree/archive/pool/$archive_suite/main/postgresql-${major}_${current%%-*}.orig.tar.bz2" "$out/"
+  for deb in "$tree/archive/pool/$archive_suite/main/"*.deb; do
+    case $(basename "$deb") in *-dbgsym_*) ;; postgresql-common* | postgresql-client-common* | postgresql-$major-*) cp -l "$deb" "$out/" ;; esac
   done
   local root suite
   for root in apt archive; do
     if [[ $root == apt ]]; then suite=$mirror_suite; else suite=$archive_suite; fi
-    mkdir -p "$www/$root/pool/$suite/$major"
-    cp -l "$www/$root/pool/$suite/main/"libpq* "$www/$root/pool/$suite/$major/"
-    index "$www/$root" "$suite" "$major"
+    mkdir -p "$tree/$root/pool/$suite/$major"
+    cp -l "$tree/$root/pool/$suite/main/"libpq* "$tree/$root/pool/$suite/$major/"
+    index "$tree/$root" "$suite" "$major"
   done
   jq -n --arg r "$release" --arg m "$major" --arg c "${current%%-*}" --arg o "${old%%-*}" --arg s "$suffix" \
     '{($r): {major: ($m | tonumber), current: $c, old: (if $o == "" then null else $o end), suffix: $s}}' >"$dl/release.json"
   log "$release: mirror has PostgreSQL ${current%%-*}, archive ${old:+${old%%-*} and }${current%%-*} (suffix $suffix)"
 }
 
+fixture="$(cd "$WORLD_SCRIPTS/../.." && pwd)/test/fixtures/pg-source"
+[[ -d $fixture/src/test/regress ]] || die "$fixture: the source fixture is missing"
 stamp="$dir/.built"
-# Keyed on the code that makes the repositories, the releases and their bases.
-want=$({ declare -f build repack index; echo "${releases[*]}"; jq -c . "$WORLD/bases.json"; } | sha256sum | cut -c1-16)
-if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+# exchange <a> <b>: swap two paths in one rename (renameat2 RENAME_EXCHANGE), whatever they are.
+exchange() {
+  python3 -c 'import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.renameat2(-100, os.fsencode(sys.argv[1]), -100, os.fsencode(sys.argv[2]), 2) != 0:
+    e = ctypes.get_errno(); sys.exit(f"exchange {sys.argv[1]} {sys.argv[2]}: {os.strerror(e)}")' "$1" "$2"
+}
+# Keyed on the code that makes the repositories, the source fixture, the releases and their bases.
+want=$({
+  declare -f build repack index srcpkg dbgsym
+  (cd "$fixture" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+  echo "${releases[*]}"
+  jq -c . "$WORLD/bases.json"
+} | sha256sum | cut -c1-16)
+if [[ -f $stamp && $(cat "$stamp") == "$want" && -e $dir/tree/apt ]]; then
   log "PGDG-shaped repositories already built for ${releases[*]}"
 else
+  tree="$dir/trees/$want"
+  rm -rf "$tree" && mkdir -p "$tree"
   for release in "${releases[@]}"; do build "$release"; done
+  # One rename swaps both repositories; the links under www are made once (an older layout's
+  # directories are exchanged for them, also in one rename each).
+  ln -sfn "trees/$want" "$dir/tree.new" && mv -T "$dir/tree.new" "$dir/tree"
+  for root in apt archive; do
+    [[ -L $www/$root ]] && continue
+    ln -sfn "../tree/$root" "$www/$root.new"
+    if [[ -e $www/$root ]]; then
+      exchange "$www/$root.new" "$www/$root"
+      mv "$www/$root.new" "$dir/trees/old-$root-$(date +%s)"
+    else
+      mv -T "$www/$root.new" "$www/$root"
+    fi
+  done
   echo "$want" >"$stamp"
+  rm -rf "$dir/debs" # the older layout's downloads
+  # The tree just replaced stays, for requests begun before the swap; older ones go.
+  keep=$(ls -1t "$dir/trees" | grep -v -x "$want" | head -1 || true)
+  for old in "$dir/trees"/*; do
+    case $(basename "$old") in "$want" | "$keep") ;; *) rm -rf "$old" ;; esac
+  done
 fi
 
 # The static server: python's, bound to the loopback only. It also answers requests in absolute
@@ -118,7 +215,7 @@ fi
 jq -n --arg u "$url" --arg f "$fingerprint" --arg o "$other" '{
     mirror: "\($u)/apt", archive: "\($u)/archive", keyUrl: "\($u)/keys/pgdg.asc", fingerprint: $f,
     otherKeyUrl: "\($u)/keys/other.asc", otherFingerprint: $o, releases: {} }' >"$WORLD/pgdg.json.tmp"
-for f in "$dir"/debs/*/release.json; do
+for f in "$dir"/tree/debs/*/release.json; do
   [[ -f $f ]] && jq -s '.[0].releases += .[1] | .[0]' "$WORLD/pgdg.json.tmp" "$f" >"$WORLD/pgdg.json.tmp2" && mv "$WORLD/pgdg.json.tmp2" "$WORLD/pgdg.json.tmp"
 done
 mv "$WORLD/pgdg.json.tmp" "$WORLD/pgdg.json"

@@ -138,4 +138,14 @@ const stylecheckerPython: Rule = (m) =>
       : [],
   );
 
-export const CUSTOM_RULES: Rule[] = [env, removedPackages, ciUser, tarballs, interpreter, stylecheckerPython];
+// Debian's archive keeps -dbgsym packages in a separate debug archive, which no recipe configures.
+const debugSymbols: Rule = (m) =>
+  m.packageSource === "pgdg"
+    ? []
+    : m.images.flatMap((img, i) =>
+        img.debugSymbols
+          ? [{ path: ["images", i, "debugSymbols"], message: `package source "${m.packageSource}" has no -dbgsym packages (Debian keeps them in a separate debug archive); remove debugSymbols or use packageSource pgdg` }]
+          : [],
+      );
+
+export const CUSTOM_RULES: Rule[] = [env, removedPackages, ciUser, tarballs, interpreter, stylecheckerPython, debugSymbols];

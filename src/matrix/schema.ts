@@ -229,6 +229,13 @@ export const ImageConfig = z.strictObject({
   sources: z.array(SourceBuild).min(1).optional(),
   /** stylechecker and other base-only images: the digest-pinned base, instead of a distro's. */
   base: pinnedImage.optional(),
+  /**
+   * exttester: PostgreSQL's own regression suite (regress.so and lib/regress/), built from the
+   * package source's source package of the exact server version; default true.
+   */
+  regressionSuite: z.boolean().optional(),
+  /** exttester: the server's -dbgsym package; default: where the package source has them (pgdg). */
+  debugSymbols: z.boolean().optional(),
   /** extupgradetester: the extension project and its older versions. */
   extension: ExtensionProject.optional(),
   /** Platforms to build, test and publish as one image index; default: the kind's (kinds.ts). */

@@ -21,12 +21,14 @@ export function planTable(plan: Plan, changes?: ReadonlyMap<string, string>): st
   const lines = table(["TARGET", "KIND", "PG", "DISTRO", "FROM", "RELEASE", "ALIASES", ...(changes ? ["CHANGE"] : [])], rows);
   const skipped = plan.skipped.map((s) => `  ${[s.image, s.pg, s.distro].filter((x) => x !== undefined).join(" ")}: ${s.reason}`);
   const excluded = plan.targets.flatMap((t) => t.excluded.map((e) => `  ${t.id}: ${e.extension} left out: ${e.reason}`));
+  const leftOut = plan.targets.flatMap((t) => (t.carries?.leftOut ?? []).map((l) => `  ${t.id}: ${l}`));
   return [
     ...lines,
     "",
     `${plan.targets.length} targets; timestamp ${plan.inputs.timestamp}, revision ${plan.inputs.revision}`,
     ...(skipped.length ? ["not built:", ...skipped] : []),
     ...(excluded.length ? ["extensions left out:", ...excluded] : []),
+    ...(leftOut.length ? ["left out:", ...leftOut] : []),
   ].join("\n") + "\n";
 }
 

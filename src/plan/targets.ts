@@ -2,13 +2,13 @@
 import { KINDS, platformsOf, type ImageKind } from "../kinds.js";
 import type { Problem } from "../matrix/problems.js";
 import { imageRepositories } from "../matrix/safety.js";
-import type { ImageConfig, Matrix } from "../matrix/schema.js";
+import type { ImageConfig, Matrix, PackageSource } from "../matrix/schema.js";
 import { defaultTitle, renderText } from "./metadata.js";
 import { byKey } from "./order.js";
 import { comparePgVersions } from "./pgversion.js";
 import { resolveEnv, resolvePackages } from "./env.js";
 import { renderTags } from "./tags.js";
-import type { CiUser, Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, TarballTemplate, Target, TargetCommon, TargetOf } from "./types.js";
+import type { Carries, CiUser, Excluded, PgVersion, ResolvedExtension, RunInputs, Skipped, TarballTemplate, Target, TargetCommon, TargetOf } from "./types.js";
 
 /** Where an upgrade tester's tarballs go unless the image's extension.tarballs says. */
 export const DEFAULT_TARBALLS: readonly TarballTemplate[] = [{ path: "/opt/pg-images/ext-upgrade/install-pg{major}-{name}{version}.tar" }];
@@ -114,7 +114,7 @@ function makeTarget(
   const distro = m.distros.find((d) => d.name === shape.distro);
   const missing = (key: string) => out.problems.push({ path: ["images", i, key], message: `required for kind ${img.kind}` });
   const base = parent?.base ?? img.base ?? distro?.base;
-  const byKind = kindPart(img, shape, parent, missing);
+  const byKind = kindPart(img, m.packageSource, shape, parent, missing);
   if (!byKind) return undefined;
   // An upgrade tester with nothing to upgrade from would be published empty.
   if (byKind.kind === "extupgradetester" && byKind.extension.versions.length === 0) {
@@ -170,7 +170,7 @@ function ciUserOf(u: NonNullable<ImageConfig["ciUser"]>): CiUser {
 type KindPart = { [K in ImageKind]: Omit<TargetOf<K>, keyof TargetCommon> }[ImageKind];
 
 // The rules (kinds.ts) already require every key read here; a missing one is reported, not assumed.
-function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, missing: (key: string) => void): KindPart | undefined {
+function kindPart(img: ImageConfig, source: PackageSource, shape: Shape, parent: Target | undefined, missing: (key: string) => void): KindPart | undefined {
   const [first, second, ...rest] = shape.postgres;
   const one: [PgVersion] | undefined = first && !second ? [first] : undefined;
   const every: [PgVersion, PgVersion, ...PgVersion[]] | undefined = first && second ? [first, second, ...rest] : undefined;
@@ -188,7 +188,7 @@ function kindPart(img: ImageConfig, shape: Shape, parent: Target | undefined, mi
     case "extbuilder":
       return need(single, "pg") ? { kind: img.kind, ...single } : undefined;
     case "exttester":
-      return need(single, "pg") && need(parent, "from") ? { kind: img.kind, ...single, from: parent.id } : undefined;
+      return need(single, "pg") && need(parent, "from") ? { kind: img.kind, ...single, from: parent.id, carries: carriesOf(img, source) } : undefined;
     case "failtester":
       if (!need(single, "pg") || !need(parent, "from") || !need(img.requirements, "requirements")) return undefined;
       return { kind: img.kind, ...single, from: parent.id, requirements: img.requirements, ...(img.interpreter ? { interpreter: img.interpreter } : {}) };
@@ -239,6 +239,20 @@ function resolveExtensions(m: Matrix, img: ImageConfig, i: number, shape: Shape,
     extensions.push({ name, package: ext.package.replaceAll("{major}", String(pg.major)), version, create: ext.create, preload: ext.preload });
   });
   return { extensions, excluded };
+}
+
+/**
+ * What an exttester carries: the regression suite unless the image turns it off; debug symbols
+ * where the package source has them (PGDG does; Debian keeps its own in a separate archive).
+ */
+export function carriesOf(img: Pick<ImageConfig, "regressionSuite" | "debugSymbols">, source: PackageSource): Carries {
+  const regressionSuite = img.regressionSuite ?? true;
+  const debugSymbols = img.debugSymbols ?? source === "pgdg";
+  const leftOut = [
+    ...(regressionSuite ? [] : ["PostgreSQL's regression suite: regressionSuite is false"]),
+    ...(debugSymbols ? [] : [img.debugSymbols === false ? "debug symbols: debugSymbols is false" : `debug symbols: package source "${source}" has no -dbgsym packages (Debian keeps them in a separate debug archive)`]),
+  ];
+  return { regressionSuite, debugSymbols, leftOut };
 }
 
 /** Image indexes with every image after the one it is built from. */

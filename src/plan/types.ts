@@ -94,6 +94,16 @@ export interface SourceBuild {
   version?: string;
 }
 
+/** What an exttester carries besides its tools. */
+export interface Carries {
+  /** PostgreSQL's regression suite, built from the package source's source package. */
+  regressionSuite: boolean;
+  /** The server's -dbgsym package. */
+  debugSymbols: boolean;
+  /** What is left out, and why (printed in the plan). */
+  leftOut: string[];
+}
+
 /** Kind-specific fields; a kind that lacks one reads it as undefined, never as a value. */
 interface KindFields {
   flavour: Flavour;
@@ -110,24 +120,26 @@ interface KindFields {
   sources: SourceBuild[];
   /** extupgradetester: the extension project and the older versions for this target's major. */
   extension: { name: string; repository: string; versions: { version: string; ref: string }[]; tarballs: TarballTemplate[] };
+  /** exttester: PostgreSQL's regression suite and debug symbols. */
+  carries: Carries;
 }
 type Has<K extends keyof KindFields> = Pick<KindFields, K>;
 type May<K extends keyof KindFields> = Partial<Pick<KindFields, K>>;
 type Lacks<K extends keyof KindFields> = { [P in K]?: undefined };
 
 /** PostgreSQL server of one flavour; built on the image its `from` names, or on the base. */
-export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from" | "requirements"> & Lacks<"python" | "extension"> & { kind: "operand"; postgres: [PgVersion] };
-export type ExtbuilderTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "extbuilder"; postgres: [PgVersion] };
+export type OperandTarget = TargetCommon & Has<"flavour" | "distro"> & May<"from" | "requirements"> & Lacks<"python" | "extension" | "carries"> & { kind: "operand"; postgres: [PgVersion] };
+export type ExtbuilderTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension" | "carries"> & { kind: "extbuilder"; postgres: [PgVersion] };
 /** Built on its extbuilder (`from`). */
-export type ExttesterTarget = TargetCommon & Has<"distro" | "from"> & Lacks<"flavour" | "requirements" | "python" | "extension"> & { kind: "exttester"; postgres: [PgVersion] };
+export type ExttesterTarget = TargetCommon & Has<"distro" | "from" | "carries"> & Lacks<"flavour" | "requirements" | "python" | "extension"> & { kind: "exttester"; postgres: [PgVersion] };
 /** Built on its extbuilder (`from`). */
-export type FailtesterTarget = TargetCommon & Has<"distro" | "from" | "requirements"> & May<"interpreter"> & Lacks<"flavour" | "python" | "extension" | "sources"> & { kind: "failtester"; postgres: [PgVersion] };
+export type FailtesterTarget = TargetCommon & Has<"distro" | "from" | "requirements"> & May<"interpreter"> & Lacks<"flavour" | "python" | "extension" | "sources" | "carries"> & { kind: "failtester"; postgres: [PgVersion] };
 /** Every major of its distro, two or more, oldest first. */
-export type PgupgradetesterTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension"> & { kind: "pgupgradetester"; postgres: [PgVersion, PgVersion, ...PgVersion[]] };
+export type PgupgradetesterTarget = TargetCommon & Has<"distro"> & Lacks<"flavour" | "from" | "requirements" | "python" | "extension" | "carries"> & { kind: "pgupgradetester"; postgres: [PgVersion, PgVersion, ...PgVersion[]] };
 /** Built on its extbuilder or exttester (`from`), whose image compiles the older versions too. */
-export type ExtupgradetesterTarget = TargetCommon & Has<"distro" | "from" | "extension"> & Lacks<"flavour" | "requirements" | "python"> & { kind: "extupgradetester"; postgres: [PgVersion] };
+export type ExtupgradetesterTarget = TargetCommon & Has<"distro" | "from" | "extension"> & Lacks<"flavour" | "requirements" | "python" | "carries"> & { kind: "extupgradetester"; postgres: [PgVersion] };
 /** No PostgreSQL and no distro: pinned tools on its own base. */
-export type StylecheckerTarget = TargetCommon & Has<"python" | "sources"> & May<"requirements"> & Lacks<"flavour" | "distro" | "from" | "extension" | "interpreter"> & { kind: "stylechecker"; postgres: [] };
+export type StylecheckerTarget = TargetCommon & Has<"python" | "sources"> & May<"requirements"> & Lacks<"flavour" | "distro" | "from" | "extension" | "interpreter" | "carries"> & { kind: "stylechecker"; postgres: [] };
 
 /**
  * One image to build: an image of the matrix for one PostgreSQL version (or set) and distro. Typed

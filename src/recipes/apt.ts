@@ -77,10 +77,21 @@ export function previousReleasePins(distro: string): AptPin[] {
   }));
 }
 
-export function renderSources(sources: readonly AptSource[]): string {
+/** deb822 stanzas: binary package indexes (deb), or source package indexes (deb-src). */
+export function renderSources(sources: readonly AptSource[], type: "deb" | "deb-src" = "deb"): string {
   return sources
-    .map((s) => `Types: deb\nURIs: ${s.uris}\nSuites: ${s.suites.join(" ")}\nComponents: ${s.components.join(" ")}\nSigned-By: ${s.signedBy}\n`)
+    .map((s) => `Types: ${type}\nURIs: ${s.uris}\nSuites: ${s.suites.join(" ")}\nComponents: ${s.components.join(" ")}\nSigned-By: ${s.signedBy}\n`)
     .join("\n");
+}
+
+/**
+ * Where the source packages of a target's PostgreSQL come from: the same repositories and keys
+ * as its binaries. PGDG keeps them in main (the per-major components hold only libpq builds).
+ */
+export function sourcePackageSources(source: PackageSource, distro: string, postgres: readonly PgVersion[], pgdg: Matrix["pgdg"]): AptSource[] {
+  if (source === "pgdg") return pgdgSources(pgdg, distro, postgres).map((s) => ({ ...s, components: ["main"] }));
+  const previous = needsPreviousRelease(source, distro, postgres) ? previousRelease(distro) : undefined;
+  return [...debianSources(distro), ...(previous ? debianSources(previous) : [])];
 }
 
 export function renderPins(pins: readonly AptPin[]): string {

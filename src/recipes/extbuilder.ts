@@ -61,11 +61,16 @@ export function withPackages(own: readonly string[], target: readonly { name: st
   return [...own.filter((p) => !names.has(p)), ...target.map((p) => pinned(p.name, p.version || undefined))];
 }
 
-/** Shell: enable locales in /etc/locale.gen and generate them. */
+/**
+ * Shell: enable locales in /etc/locale.gen and generate them. A locale is its name (da_DK.UTF-8),
+ * or its whole line there, name and charset, for a legacy encoding (da_DK ISO-8859-1).
+ */
 export function generateLocales(locales: readonly string[]): string {
+  // A name is followed by its charset on its line; a whole line ends there.
+  const match = (l: string) => (l.includes(" ") ? { body: l.replaceAll(".", "\\."), end: "$" } : { body: `${l.replace(".", "\\.")} `, end: "" });
   return [
-    ...locales.map((l) => `sed -i 's/^# *\\(${l.replace(".", "\\.")} \\)/\\1/' /etc/locale.gen`),
-    ...locales.map((l) => `grep -q '^${l.replace(".", "\\.")} ' /etc/locale.gen || { echo "locale ${l} is not in /etc/locale.gen"; exit 1; }`),
+    ...locales.map((l) => `sed -i 's/^# *\\(${match(l).body}\\)${match(l).end}/\\1/' /etc/locale.gen`),
+    ...locales.map((l) => `grep -q '^${match(l).body}${match(l).end}' /etc/locale.gen || { echo "locale ${l} is not in /etc/locale.gen"; exit 1; }`),
     "locale-gen",
   ].join("\n");
 }

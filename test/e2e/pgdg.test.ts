@@ -1,6 +1,7 @@
 // The default package source end to end on a real Dagger engine: packageSource pgdg, from the
 // PGDG-shaped mirror and archive scripts/world/pgdg.sh serves on this machine. build-all and
-// publish; an old minor only the archive carries; a key with another fingerprint; a pin no
+// publish, with exttester's regression suite from the mirror's source package and its debug
+// symbols; an old minor only the archive carries; a key with another fingerprint; a pin no
 // repository carries. The module's functions run in client mode, as in chain.test.ts.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -56,6 +57,16 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
     const versions = sbomVersions(outOf("build-all"), built.summary, "standard-15-bookworm");
     expect(versions.get("postgresql-15")).toMatch(new RegExp(`^${bookworm.current.replaceAll(".", "\\.")}-.*\\${bookworm.suffix.replace("+", "\\+")}$`));
     for (const p of ["postgresql-15-pgaudit", "postgresql-15-hll", "libpq5"]) expect(versions.get(p), p).toMatch(/\.pgdg120\+1$/);
+    // exttester: PostgreSQL's regression suite built from the mirror's source package (the
+    // fixture tree packed as postgresql-15), run with pg_regress and its parallel_schedule against
+    // regress.so (one of its tests collates in a LATIN1 database on da_DK ISO-8859-1); the
+    // server's -dbgsym package from the mirror.
+    const checks = built.summary.targets["exttester-15-bookworm"]!.checks;
+    for (const name of ["PostgreSQL's regression suite passes against regress.so", "debug symbols match the server", "test tools present"]) {
+      expect(checks.find((c) => c.name.endsWith(name)), name).toMatchObject({ ok: true });
+    }
+    const tester = sbomVersions(outOf("build-all"), built.summary, "exttester-15-bookworm");
+    expect(tester.get("postgresql-15-dbgsym")).toBe(tester.get("postgresql-15"));
 
     const published = await call("publish", ["publish", "--matrix", path, ...registryArgs]);
     expect(statuses(published.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
