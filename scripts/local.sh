@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 npm run build --silent
 bash scripts/world/up.sh
 source scripts/world/env.sh
-mkdir -p .pg-images/local
-node dist/scripts/world/localMatrix.js >.pg-images/local/matrix.yaml
+node dist/scripts/world/localMatrix.js
 exec node dist/bin/pg-images-local.js "$@" --matrix .pg-images/local/matrix.yaml \
   --registry 127.0.0.1:5000/pg-images-local --testing-registry 127.0.0.1:5000/pg-images-local/testing

@@ -169,6 +169,7 @@ export async function resolveMatrix(template: string): Promise<{ text: string; v
 
 /** A build context: the resolved matrix, the files it names, and the fixture extension's repository. */
 export function makeContext(dir: string, matrixText: string): void {
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "matrix.yaml"), matrixText);
   for (const image of ["failtester", "stylechecker"]) {
     mkdirSync(join(dir, "images", image), { recursive: true });

@@ -28,7 +28,8 @@ beforeAll(async () => {
   const { text, values } = await resolveMatrix(readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8"));
   pgVersion = values["{{pg:bookworm:15}}"]!;
   matrixPath = join(".pg-images", runId, "matrix.yaml");
-  writeFileSync(join(REPO, matrixPath), text);
+  // The matrix with the files and local repositories its stylechecker names.
+  makeContext(work, text);
   // The broken recipe: "pgaudit" installs another extension's package, so the image builds
   // but its CREATE EXTENSION check fails.
   brokenPath = join(".pg-images", runId, "broken.yaml");

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
+import { makeContext, REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
 import { call, dropWork, start, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest, startRegistry, type LocalRegistry } from "./registry.js";
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   useWorldDagger();
   mkdirSync(work, { recursive: true });
   matrixPath = join(".pg-images", runId, "matrix.yaml");
-  writeFileSync(join(REPO, matrixPath), (await resolveMatrix(readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8"))).text);
+  makeContext(work, (await resolveMatrix(readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8"))).text);
   registry = await startRegistry(join(work, "registry"), 5002);
 }, 600_000);
 

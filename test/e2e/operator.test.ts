@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
+import { makeContext, REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
 import { call, dropWork, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest } from "./registry.js";
 
@@ -47,6 +47,8 @@ beforeAll(async () => {
   if (!existsSync(KUBECONFIG) || !ready.ok) throw new Error(`no cluster at ${KUBECONFIG} (${ready.out}): scripts/world/up.sh starts it (kube.sh start)`);
   mkdirSync(work, { recursive: true });
   const e2e = readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8");
+  // The files and local repositories the e2e matrix's stylechecker names, beside the matrices.
+  makeContext(work, (await resolveMatrix(e2e)).text);
   await writeMatrix("bookworm", withOperator(e2e, "  timeout: 240\n"));
   // The chain test's broken recipe: "pgaudit" installs another extension's package, so the
   // preload the Cluster asks for is not there.
