@@ -156,8 +156,9 @@ export function finishTarball(tarball: File, finish: Finish): File {
   return c.withNewFile("/finish.sh", script).withExec(["sh", "-e", "/finish.sh"]).file("/image.tar");
 }
 
-// Shell for finishTarball, in /work after NORMALIZE_LAYOUT (compact JSON, one image and its
-// blobs; the epoch in $e). The engine writes a layer's tar from whatever it holds: the blob it
+// Shell for finishTarball, in /work after NORMALIZE_LAYOUT (one image and its blobs; the epoch
+// in $e). JSON is edited with its newlines taken out (JSON strings hold none) and blanks between
+// tokens allowed, as the engine writes it indented and regctl compact. The engine writes a layer's tar from whatever it holds: the blob it
 // pulled, or a new diff of a snapshot restored from its cache, with other entry order, "./"
 // prefixes, root entry and hard-link direction. So every layer is unpacked and written again
 // canonically: entries in byte order of their names (no "./", no root entry), numeric owners
@@ -191,13 +192,14 @@ canon_layer() { # layer hex; writes /tmp/layer.tgz and prints its diff_id
 }
 digests() { tr -d ' \n' < "$1" | grep -o '"digest":"sha256:[0-9a-f]\{64\}"' | cut -d: -f3 | tr -d '"'; }
 canon_manifest() { # manifest hex; prints the new manifest hex
-  mh=$1; m="blobs/sha256/$1"; cp "$m" /tmp/manifest
-  cfg=$(tr -d '\n' < "$m" | sed 's/.*"config":{[^}]*"digest":"sha256:\([0-9a-f]*\)".*/\1/')
-  cp "blobs/sha256/$cfg" /tmp/config
+  mh=$1; m="blobs/sha256/$1"; tr -d '\n' < "$m" > /tmp/manifest
+  cfg=$(sed 's/.*"config": *{[^}]*"digest": *"sha256:\([0-9a-f]*\)".*/\1/' /tmp/manifest)
+  [ -f "blobs/sha256/$cfg" ] || { echo "manifest $mh: no config descriptor"; exit 1; }
+  tr -d '\n' < "blobs/sha256/$cfg" > /tmp/config
   # The i-th diff_id is the i-th layer's: same content, same old and new ids.
   tr -d ' \n' < /tmp/config | sed 's/.*"diff_ids":\[\([^]]*\)\].*/\1/' | grep -o 'sha256:[0-9a-f]\{64\}' > /tmp/diffids
   i=0
-  for l in $(tr -d '\n' < "$m" | sed 's/.*"layers":\[\([^]]*\)\].*/\1/' | grep -o 'sha256:[0-9a-f]\{64\}' | cut -d: -f2); do
+  for l in $(sed 's/.*"layers": *\[\([^]]*\)\].*/\1/' /tmp/manifest | grep -o 'sha256:[0-9a-f]\{64\}' | cut -d: -f2); do
     i=$((i + 1))
     old=$(sed -n "$i"p /tmp/diffids)
     [ -n "$old" ] || { echo "config $cfg has fewer diff_ids than manifest $mh has layers"; exit 1; }
@@ -205,7 +207,7 @@ canon_manifest() { # manifest hex; prints the new manifest hex
     sed -i "s/\"$old\"/\"sha256:$new\"/g" /tmp/config
     swap "$l" /tmp/layer.tgz /tmp/manifest >/dev/null
   done
-  sed -i -E 's/,"created_by":"([^"\\]|\\.)*"//g' /tmp/config
+  sed -i -E 's/, *"created_by": *"([^"\\]|\\.)*"//g' /tmp/config
   swap "$cfg" /tmp/config /tmp/manifest >/dev/null
   swap "$mh" /tmp/manifest /tmp/outer
 }
@@ -213,7 +215,7 @@ tr -d '\n' < index.json > /tmp/index.json && mv /tmp/index.json index.json
 top=$(digests index.json | head -n 1)
 cp index.json /tmp/outer
 if grep -q 'image.index.v1+json' "blobs/sha256/$top"; then
-  cp "blobs/sha256/$top" /tmp/outer_index
+  tr -d '\n' < "blobs/sha256/$top" > /tmp/outer_index
   for m in $(digests "blobs/sha256/$top"); do
     cp /tmp/outer_index /tmp/outer; nm=$(canon_manifest "$m"); cp /tmp/outer /tmp/outer_index
   done
