@@ -1,7 +1,7 @@
 // Flavours are the matrix's words: any tag-safe name, stacked as each image's `from` says.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MatrixError } from "../../src/matrix/problems.js";
+import { planProblems } from "../helpers/problems.js";
 import { planFromText } from "../../src/plan/fromText.js";
 
 const valid = readFileSync("test/fixtures/matrices/valid.yaml", "utf8");
@@ -12,15 +12,7 @@ const OPERANDS = `images:
 `;
 const withImages = (images: string) => valid.slice(0, valid.indexOf("images:")) + OPERANDS + images;
 const plan = (text: string) => planFromText(text, "m.yaml", { inputs }).plan;
-const problems = (text: string): string[] => {
-  try {
-    plan(text);
-    return [];
-  } catch (e) {
-    if (!(e instanceof MatrixError)) throw e;
-    return e.problems.map((p) => `${p.path.join(".")}: ${p.message}`);
-  }
-};
+const problems = (text: string): string[] => planProblems(() => plan(text));
 
 describe("operand flavours", () => {
   it.each([

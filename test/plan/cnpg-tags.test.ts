@@ -3,22 +3,14 @@
 // skips, a testing repository named from the release one, extra aliases on one distro.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MatrixError } from "../../src/matrix/problems.js";
+import { planProblems } from "../helpers/problems.js";
 import { planFromText } from "../../src/plan/fromText.js";
 
 const valid = readFileSync("test/fixtures/matrices/valid.yaml", "utf8");
 const inputs = { timestamp: "202601020304", revision: "0123456789abcdef0123456789abcdef01234567" };
 const plan = (text: string) => planFromText(text, "m.yaml", { inputs }).plan;
 const byId = (text: string, id: string) => plan(text).targets.find((t) => t.id === id)!;
-const problems = (text: string): string[] => {
-  try {
-    plan(text);
-    return [];
-  } catch (e) {
-    if (!(e instanceof MatrixError)) throw e;
-    return e.problems.map((p) => `${p.path.join(".")}: ${p.message}`);
-  }
-};
+const problems = (text: string): string[] => planProblems(() => plan(text));
 const minimalTags = (tags: string) => valid.replace("    flavour: minimal\n    repository: postgresql\n", `    flavour: minimal\n    repository: postgresql\n    tags: ${tags}\n`);
 // The valid fixture's standard bundles pgaudit, so it skips the preview; system stands on it.
 const withSystem = valid.replace("images:\n", "images:\n  - { id: system, kind: operand, flavour: system, repository: postgresql, from: standard }\n");

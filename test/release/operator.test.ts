@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse, stringify } from "yaml";
-import { MatrixError } from "../../src/matrix/problems.js";
+import { planProblems } from "../helpers/problems.js";
 import { planFromText } from "../../src/plan/fromText.js";
 import type { PlannedTarget } from "../../src/plan/types.js";
 import { checkName, kubeconfigForEngine, operatorApplies, operatorManifests, operatorRun, operatorScript, parseOperatorOutput, runNamespace } from "../../src/release/operator.js";
@@ -20,15 +20,7 @@ const OPERANDS = `images:
 const matrix = (operator: string, tools = `\n  kubectl: "${KUBECTL}"`) =>
   valid.slice(0, valid.indexOf("images:")).replace(/^tools:\n((?: .*\n)+)/m, (all) => all.trimEnd() + tools + "\n") + OPERANDS + operator;
 const plan = (text: string) => planFromText(text, "m.yaml", { inputs });
-const problems = (text: string): string[] => {
-  try {
-    plan(text);
-    return [];
-  } catch (e) {
-    if (!(e instanceof MatrixError)) throw e;
-    return e.problems.map((p) => `${p.path.join(".")}: ${p.message}`);
-  }
-};
+const problems = (text: string): string[] => planProblems(() => plan(text));
 
 const planned = plan(matrix(`operator: { version: "1.28.2" }\n`));
 const config = planned.matrix.operator!;
