@@ -219,7 +219,7 @@ export class Pipeline {
           const packages = queries.filter((q) => q.distro === d.name).map((q) => q.package);
           const ctx = builder.ctx("linux/amd64");
           const setup = aptSetup(matrix.packageSource, d.name, matrix.postgres.filter((p) => d.pg.includes(p.major)), matrix.pgdg);
-          const out = packages.length > 0 ? await runScript(archiveNow({ image: d.base }, [setup], ctx, this.run, "linux/amd64"), `apt-cache madison ${packages.join(" ")}`, ctx).stdout() : "";
+          const out = packages.length > 0 ? await runScript(archiveNow({ image: d.base }, [setup], ctx, this.run), `apt-cache madison ${packages.join(" ")}`, ctx).stdout() : "";
           return [d.name, parseMadison(out)] as const;
         }),
       ),

@@ -1,14 +1,13 @@
 // What apt would install for each target, against the archive as it is now: no build, only the
 // root's base image with its apt sources, a fresh `apt-get update` and two simulations (the
 // upgrade of the base, and the install of every package the chain asks for).
-import { CacheSharingMode, dag, type Container } from "@dagger.io/dagger";
+import type { Container } from "@dagger.io/dagger";
 import type { Platform } from "../kinds.js";
 import type { PlannedTarget } from "../plan/types.js";
 import type { Base, Recipe, Step } from "../recipes/types.js";
 import { parseSimulation, type Lock } from "../release/freshness.js";
 import { shellQuote } from "../recipes/apt.js";
 import { baseContainer, renderSteps, runScript, type DaggerContext } from "../render/dagger.js";
-import { canonicalJson, sha256 } from "../recipes/key.js";
 import { failure } from "./target.js";
 
 /** Set on the update step only, with a value new to each run: the engine never replays it. */
@@ -22,17 +21,9 @@ export interface ResolveSources {
   ctx(platform: Platform): DaggerContext;
 }
 
-/**
- * A base with apt's sources written and its lists fetched in this run: what the archive carries
- * now. apt's lists and package cache stay in cache volumes of their own (one per base, sources
- * and platform), so the next run's update fetches only the indexes that changed since: a Release
- * file that did not move is a "Hit", and nothing is downloaded or parsed again.
- */
-export function archiveNow(base: Base, sourceSteps: readonly Step[], ctx: DaggerContext, run: string, platform: Platform): Container {
-  const volume = `pg-images-apt-${sha256(canonicalJson({ base, sourceSteps, platform })).slice(0, 16)}`;
-  const c = renderSteps(baseContainer(base, ctx).withUser("root"), sourceSteps, ctx)
-    .withMountedCache("/var/lib/apt/lists", dag.cacheVolume(`${volume}-lists`), { sharing: CacheSharingMode.Locked })
-    .withMountedCache("/var/cache/apt", dag.cacheVolume(`${volume}-cache`), { sharing: CacheSharingMode.Locked });
+/** A base with apt's sources written and its lists fetched in this run: what the archive carries now. */
+export function archiveNow(base: Base, sourceSteps: readonly Step[], ctx: DaggerContext, run: string): Container {
+  const c = renderSteps(baseContainer(base, ctx).withUser("root"), sourceSteps, ctx);
   return runScript(c.withEnvVariable(RUN_ENV, run), "DEBIAN_FRONTEND=noninteractive apt-get update -q >&2", ctx);
 }
 
@@ -59,7 +50,7 @@ export async function resolveAll(src: ResolveSources, targets: readonly PlannedT
       const recipe = src.recipe(root.id);
       // The root's steps up to the one that writes the sources: the same execs its build starts with.
       const upTo = recipe.steps.findIndex((s) => s.op === "run" && s.apt?.sources);
-      c = archiveNow(recipe.base, upTo < 0 ? [] : recipe.steps.slice(0, upTo + 1), src.ctx(platform), run, platform);
+      c = archiveNow(recipe.base, upTo < 0 ? [] : recipe.steps.slice(0, upTo + 1), src.ctx(platform), run);
       updated.set(key, c);
     }
     return c;
