@@ -5,7 +5,9 @@
 # v1 by default, which this machine has. CloudNativePG 1.28 supports 1.32-1.34.
 #
 # Usage:
-#   kube.sh build                 build the binaries into $WORLD/kube/bin (skips what is built)
+#   kube.sh build                 build the binaries into $WORLD/kube/bin (skips what is built;
+#                                 waits for a build already under way)
+#   kube.sh up                    build, then start unless the cluster is already up
 #   kube.sh start                 the whole cluster: control plane, node (containerd, kubelet,
 #                                 kube-proxy), CoreDNS, local volumes and the CloudNativePG operator
 #   kube.sh start-control-plane   etcd, kube-apiserver, controller-manager, scheduler only
@@ -14,8 +16,8 @@
 #
 # Then: export KUBECONFIG=$WORLD/kube/run/admin.kubeconfig
 #
-# Builds run at the lowest priority with one job and one thread: the machine
-# has two cores and other builds share it.
+# Builds run at the lowest priority: beside other builds or the tests (up.sh
+# can leave the build running while they go on) they take only what is left.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -67,9 +69,7 @@ OPERATOR_IMAGE=$images/cloudnative-pg:$CNPG_VERSION
 KUBECTL_IMAGE=$images/kubectl:$KUBE_VERSION
 
 export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
-# One compile at a time, each on one thread (with -p 1 the go command would
-# otherwise give the compiler every CPU).
-gobuild() { GOMAXPROCS=1 nice -n 19 go "$1" -p 1 -trimpath "${@:2}"; }
+gobuild() { nice -n 19 go "$1" -trimpath "${@:2}"; }
 
 # mod_info <module@version> <field>: a field of `go mod download -json`.
 mod_info() { go mod download -json "$1" | jq -r ".$2"; }
@@ -213,6 +213,10 @@ build_pause() {
 build() {
   command -v go >/dev/null || die "go not found (the machines provide Go >= 1.26)"
   mkdir -p "$bin" "$mods"
+  # One build at a time: a second caller (the operator tests, while up.sh's background build
+  # runs) waits here and then finds everything built.
+  exec 9>"$kube/build.lock"
+  flock -n 9 || { log "waiting for the build under way (log: $kube/build.log)"; flock 9; }
   build_step kubernetes "$KUBE_VERSION" build_kubernetes "${k8s_bins[@]}"
   build_step etcd "$ETCD_VERSION" build_etcd etcd
   build_step cnpg "$CNPG_VERSION" build_cnpg cnpg-manager
@@ -831,11 +835,15 @@ stop() {
   log "cluster stopped"
 }
 
+# The cluster answers: up is a no-op then.
+ready() { [[ -f $run/admin.kubeconfig ]] && kctl get --raw /readyz >/dev/null 2>&1; }
+
 case ${1:-} in
   build) build ;;
+  up) build && { ready && log "cluster already up" || start; } ;;
   start) start ;;
   start-control-plane) start_control_plane ;;
   stop) stop ;;
   recycle-pvs-loop) recycle_pvs_loop ;;
-  *) die "usage: kube.sh build | start | start-control-plane | stop" ;;
+  *) die "usage: kube.sh build | up | start | start-control-plane | stop" ;;
 esac

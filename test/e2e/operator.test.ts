@@ -1,9 +1,10 @@
 // The CloudNativePG stage on a real cluster (scripts/world/kube.sh: Kubernetes 1.34 and the
-// operator, started by up.sh): an image that breaks the operator's contract fails the stage with
-// the operator's own account and is not tagged; standard (15 on bookworm, a two-instance cluster
-// replicating and switching over) and minimal (17 on trixie) pass it; and a Cluster
-// started from the ClusterImageCatalog a release writes runs what was released. The images are
-// those the chain and catalogs tests build (same recipes and pins), so the engine has them.
+// operator, started by up.sh, or here while its build was still under way): an image that
+// breaks the operator's contract fails the stage with the operator's own account and is not
+// tagged; standard (15 on bookworm, a two-instance cluster replicating and switching over) and
+// minimal (17 on trixie) pass it; and a Cluster started from the ClusterImageCatalog a release
+// writes runs what was released. The images are those the chain and catalogs tests build (same
+// recipes and pins), so the engine has them.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -43,8 +44,14 @@ const namespaces = () => kubectl(["get", "namespaces", "-l", "app.kubernetes.io/
 beforeAll(async () => {
   useWorldEngine();
   useWorldDagger();
+  // On a fresh machine the test command leaves Kubernetes building while the other files run:
+  // wait for that build and start the cluster (nothing to do when up.sh already started it).
+  if (!existsSync(KUBECONFIG) || !kubectl(["get", "--raw", "/readyz"]).ok) {
+    const up = spawnSync("bash", ["scripts/world/kube.sh", "up"], { cwd: REPO, encoding: "utf8" });
+    if (up.status !== 0) throw new Error(`kube.sh up failed (exit ${up.status}):\n${`${up.stdout}${up.stderr}`.split("\n").slice(-30).join("\n")}`);
+  }
   const ready = kubectl(["get", "--raw", "/readyz"]);
-  if (!existsSync(KUBECONFIG) || !ready.ok) throw new Error(`no cluster at ${KUBECONFIG} (${ready.out}): scripts/world/up.sh starts it (kube.sh start)`);
+  if (!ready.ok) throw new Error(`no cluster at ${KUBECONFIG} after kube.sh up: ${ready.out}`);
   mkdirSync(work, { recursive: true });
   const e2e = readFileSync(join(REPO, "test/e2e/matrix.yaml"), "utf8");
   // The files and local repositories the e2e matrix's stylechecker names, beside the matrices.
