@@ -8,7 +8,7 @@ import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
-import { call, dropWork, statuses, useWorldDagger } from "./harness.js";
+import { call, CATALOGS_17_TIME, dropWork, statuses, useWorldDagger } from "./harness.js";
 import { manifestDigest } from "./registry.js";
 
 const runId = `catalogs${Date.now().toString(36)}`;
@@ -65,7 +65,7 @@ describe("ClusterImageCatalogs from what the release repository holds", () => {
   });
 
   it("after the second job, every catalog written (its report, and the catalogs function) lists both majors by timestamped tag and digest", async () => {
-    const r = await release("job-17", "17", "202611290200");
+    const r = await release("job-17", "17", CATALOGS_17_TIME);
     expect(statuses(r.summary)).toEqual({ "minimal-17-trixie": "passed" });
     const fromRelease = join(work, "out", "job-17", "catalogs");
     const c = spawnSync("node", ["dist/bin/pg-images-local.js", "catalogs", "--matrix", matrixPath, ...registryArgs, "--out", join(work, "out", "catalogs")], { cwd: REPO, encoding: "utf8" });
@@ -87,7 +87,7 @@ describe("ClusterImageCatalogs from what the release repository holds", () => {
       for (const { major, image } of catalog.spec.images) {
         const m = /^(.+):(\d+\.\d+-(\d{12})-minimal-trixie)@(sha256:[0-9a-f]{64})$/.exec(image);
         expect(m, image).not.toBeNull();
-        expect(m![3]).toBe(major === 15 ? "202611290100" : "202611290200");
+        expect(m![3]).toBe(major === 15 ? "202611290100" : CATALOGS_17_TIME);
         // The registry holds that digest under that tag, and the major's alias points at it.
         expect(await manifestDigest(`${m![1]}:${m![2]}`)).toBe(m![4]);
         expect(await manifestDigest(`${m![1]}:${major}-minimal-trixie`)).toBe(m![4]);

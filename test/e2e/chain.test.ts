@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContext, REPO, resolveMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
-import { call as harnessCall, dropWork, reasons, statuses, useWorldDagger } from "./harness.js";
+import { BROKEN_TIME, call as harnessCall, dropWork, MATRIX_TIME, reasons, statuses, useWorldDagger } from "./harness.js";
 import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./registry.js";
 
 const runId = `e2e${Date.now().toString(36)}`;
@@ -15,6 +15,10 @@ const work = join(REPO, ".pg-images", runId);
 const prefix = `127.0.0.1:5000/${runId}`;
 const registryArgs = ["--registry", prefix, "--testing-registry", `${prefix}/testing`];
 const IDS = ["minimal-15-bookworm", "standard-15-bookworm", "stylechecker"];
+// The run times: T1 and T3 are shared with the files that build the same images (harness.ts).
+const [T1, T3] = [MATRIX_TIME, BROKEN_TIME];
+const T2 = "202611230200";
+const T4 = "202611230400";
 let matrixPath = "";
 let brokenPath = "";
 let pgVersion = "";
@@ -44,7 +48,7 @@ describe("every image kind through the Dagger renderer", () => {
   it("builds and passes its smoke checks on the engine (the image tests' matrix)", async () => {
     const dir = join(work, "all-kinds");
     makeContext(dir, (await resolveMatrix(readFileSync(TEMPLATE, "utf8"))).text);
-    const { code, summary } = await call("all-kinds", ["build-all", "--pg", "15", "--matrix", join(".pg-images", runId, "all-kinds", "matrix.yaml")]);
+    const { code, summary } = await call("all-kinds", ["build-all", "--pg", "15", "--timestamp", T1, "--matrix", join(".pg-images", runId, "all-kinds", "matrix.yaml")]);
     expect(Object.keys(summary.targets).sort()).toEqual([
       "extbuilder-15-bookworm", "exttester-15-bookworm", "extupgradetester-15-bookworm", "failtester-15-bookworm", "full-15-bookworm",
       "minimal-15-bookworm", "pgupgradetester-trixie", "standard-15-bookworm",
@@ -55,8 +59,6 @@ describe("every image kind through the Dagger renderer", () => {
 });
 
 describe("the chain on a real engine", () => {
-  const T1 = "202611230100";
-  const T2 = "202611230200";
   let tested: Record<string, string> = {};
 
   it("build-all: every target builds, is smoke-tested and has a real SBOM", async () => {
@@ -114,7 +116,6 @@ describe("the chain on a real engine", () => {
   it("a broken recipe fails its smoke test, reaches no repository, and leaves the others alone", async () => {
     const before = await tagsIn(prefix);
     expect(before[`${runId}/postgresql`]!.length).toBeGreaterThan(0);
-    const T3 = "202611230300";
     const r = await call("broken", ["publish", "--release", "--matrix", brokenPath, "--timestamp", T3, ...registryArgs]);
     expect(r.code).toBe(1);
     expect(statuses(r.summary), JSON.stringify(reasons(r.summary))).toEqual({ "minimal-15-bookworm": "unchanged", "standard-15-bookworm": "failed", stylechecker: "unchanged" });
@@ -126,7 +127,6 @@ describe("the chain on a real engine", () => {
   it("a changed image is released over the current one: the gate compares both, the notes list the diff", async () => {
     const changedPath = join(".pg-images", runId, "changed.yaml");
     writeFileSync(join(REPO, changedPath), readFileSync(join(REPO, matrixPath), "utf8").replace('packages: { locales-all: "" }', 'packages: { locales-all: "", less: "" }'));
-    const T4 = "202611230400";
     const r = await call("changed", ["publish", "--release", "--matrix", changedPath, "--timestamp", T4, ...registryArgs]);
     expect(statuses(r.summary), JSON.stringify(reasons(r.summary))).toEqual({ "minimal-15-bookworm": "unchanged", "standard-15-bookworm": "passed", stylechecker: "unchanged" });
     const standard = r.summary.targets["standard-15-bookworm"]!;

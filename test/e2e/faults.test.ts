@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContext, REPO, resolveMatrix, useWorldEngine } from "../../scripts/world/world.js";
-import { call, dropWork, start, statuses, useWorldDagger, type Summary } from "./harness.js";
+import { call, dropWork, MATRIX_TIME, start, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest, startRegistry, type LocalRegistry } from "./registry.js";
 
 const runId = `faults${Date.now().toString(36)}`;
@@ -43,8 +43,7 @@ afterAll(() => {
 
 describe("the registry dies in the middle of a release", () => {
   it("leaves no alias on an untested digest, and the re-run converges", async () => {
-    const T = "202611240100";
-    const args = ["--matrix", matrixPath, "--timestamp", T, "--registry", `${registry.host}/rel`, "--testing-registry", `${registry.host}/test`, ...ONLY];
+    const args = ["--matrix", matrixPath, "--timestamp", MATRIX_TIME, "--registry", `${registry.host}/rel`, "--testing-registry", `${registry.host}/test`, ...ONLY];
     const dev = await call(work, "dev", ["publish", ...args]);
     expect(statuses(dev.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "passed" });
     const tested = digests(dev.summary);
@@ -80,8 +79,7 @@ describe("the registry dies in the middle of a release", () => {
 
 describe("two publishes of the same run at once", () => {
   it("write every unique tag exactly once", async () => {
-    const T = "202611240200";
-    const args = ["publish", "--matrix", matrixPath, "--timestamp", T, "--registry", `${registry.host}/twice`, "--testing-registry", `${registry.host}/twice/test`, ...ONLY];
+    const args = ["publish", "--matrix", matrixPath, "--timestamp", MATRIX_TIME, "--registry", `${registry.host}/twice`, "--testing-registry", `${registry.host}/twice/test`, ...ONLY];
     const [a, b] = await Promise.all([start(work, "first", args).done, start(work, "second", args).done]);
     for (const r of [a, b]) {
       expect(r.code, r.log.slice(-2000)).toBe(0);

@@ -5,6 +5,16 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, WORLD } from "../../scripts/world/world.js";
 
+/**
+ * The --timestamp of every file's calls on test/e2e/matrix.yaml's images (chain, faults,
+ * operator), and of the broken recipe's: the labels are the same, so the engine builds and
+ * smoke-tests each image once for all of them.
+ */
+export const MATRIX_TIME = "202611230100";
+export const BROKEN_TIME = "202611230300";
+/** The same for test/e2e/catalogs.yaml's PostgreSQL 17 images (catalogs and operator). */
+export const CATALOGS_17_TIME = "202611290200";
+
 export interface Summary {
   timestamp: string;
   targets: Record<string, {

@@ -4,14 +4,14 @@
 // tagged; standard (15 on bookworm, a two-instance cluster replicating and switching over) and
 // minimal (17 on trixie) pass it; and a Cluster started from the ClusterImageCatalog a release
 // writes runs what was released. The images are those the chain and catalogs tests build (same
-// recipes and pins), so the engine has them.
+// recipes, pins and run times: harness.ts), so the engine has them.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { makeContext, REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
-import { call, dropWork, statuses, useWorldDagger, type Summary } from "./harness.js";
+import { BROKEN_TIME, call, CATALOGS_17_TIME, dropWork, MATRIX_TIME, statuses, useWorldDagger, type Summary } from "./harness.js";
 import { manifestDigest } from "./registry.js";
 
 const runId = `operator${Date.now().toString(36)}`;
@@ -71,7 +71,7 @@ afterAll(() => dropWork(work));
 
 describe("the CloudNativePG stage on a real cluster", () => {
   it("an image the operator cannot run fails the stage with the operator's reason, is not tagged, and its cluster is deleted", async () => {
-    const r = await call(work, "broken", ["publish", "--image", "minimal", "--image", "standard", "--matrix", paths.broken!, ...registryArgs, "--timestamp", "202611290100", "--kubeconfig", KUBECONFIG]);
+    const r = await call(work, "broken", ["publish", "--image", "minimal", "--image", "standard", "--matrix", paths.broken!, ...registryArgs, "--timestamp", BROKEN_TIME, "--kubeconfig", KUBECONFIG]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "failed" });
     expect(r.code).not.toBe(0);
     const standard = r.summary.targets["standard-15-bookworm"]!;
@@ -89,7 +89,7 @@ describe("the CloudNativePG stage on a real cluster", () => {
   });
 
   it("standard (15, bookworm) passes every check; released, a Cluster from the release's ClusterImageCatalog runs the released digest", async () => {
-    const args = ["--image", "minimal", "--image", "standard", "--matrix", paths.bookworm!, ...registryArgs, "--timestamp", "202611290200"];
+    const args = ["--image", "minimal", "--image", "standard", "--matrix", paths.bookworm!, ...registryArgs, "--timestamp", MATRIX_TIME];
     const r = await call(work, "bookworm", ["publish", ...args, "--kubeconfig", KUBECONFIG]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "passed" });
     expect(r.code).toBe(0);
@@ -137,7 +137,7 @@ describe("the CloudNativePG stage on a real cluster", () => {
   });
 
   it("17 on trixie passes the stage", async () => {
-    const r = await call(work, "trixie", ["build-all", "--pg", "17", "--matrix", paths.trixie!, ...registryArgs, "--kubeconfig", KUBECONFIG]);
+    const r = await call(work, "trixie", ["build-all", "--pg", "17", "--timestamp", CATALOGS_17_TIME, "--matrix", paths.trixie!, ...registryArgs, "--kubeconfig", KUBECONFIG]);
     expect(statuses(r.summary)).toEqual({ "minimal-17-trixie": "passed" });
     expect(checksOf(r.summary, "minimal-17-trixie").map((c) => [c.name, c.ok])).toEqual([
       ["CloudNativePG 1.28.2: a Cluster of 1 instance with the image is ready", true],

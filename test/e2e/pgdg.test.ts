@@ -16,6 +16,9 @@ const runId = `pgdg${Date.now().toString(36)}`;
 const work = join(REPO, ".pg-images", runId);
 const prefix = `127.0.0.1:5000/${runId}`;
 const registryArgs = ["--registry", prefix, "--testing-registry", `${prefix}/testing`];
+// One run time for every call: publish pushes the images build-all built and tested (the engine
+// has them), as a CI job that builds, then publishes, with the same --timestamp would.
+const T = ["--timestamp", "202611250100"];
 const IDS = ["extbuilder-15-bookworm", "exttester-15-bookworm", "minimal-15-bookworm", "standard-15-bookworm"];
 let pgdg: LocalPgdg;
 let bookworm: LocalPgdg["releases"][string];
@@ -52,7 +55,7 @@ afterAll(() => dropWork(work));
 describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
   it("build-all, then publish: every target passes, with PostgreSQL and the extensions from the mirror", async () => {
     const path = matrix("default");
-    const built = await call("build-all", ["build-all", "--matrix", path]);
+    const built = await call("build-all", ["build-all", "--matrix", path, ...T]);
     expect(statuses(built.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
     const versions = sbomVersions(outOf("build-all"), built.summary, "standard-15-bookworm");
     expect(versions.get("postgresql-15")).toMatch(new RegExp(`^${bookworm.current.replaceAll(".", "\\.")}-.*\\${bookworm.suffix.replace("+", "\\+")}$`));
@@ -68,7 +71,7 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
     const tester = sbomVersions(outOf("build-all"), built.summary, "exttester-15-bookworm");
     expect(tester.get("postgresql-15-dbgsym")).toBe(tester.get("postgresql-15"));
 
-    const published = await call("publish", ["publish", "--matrix", path, ...registryArgs]);
+    const published = await call("publish", ["publish", "--matrix", path, ...registryArgs, ...T]);
     expect(statuses(published.summary)).toEqual(Object.fromEntries(IDS.map((id) => [id, "passed"])));
     expect(published.code).toBe(0);
     for (const t of Object.values(published.summary.targets)) {
@@ -83,7 +86,7 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
     expect(mirror.get("postgresql-15")!.filter(old)).toEqual([]);
     expect(archive.get("postgresql-15")!.filter(old)).toHaveLength(1);
 
-    const r = await call("old-minor", ["build-all", "--image", "minimal", "--matrix", matrix("old-minor", (t) => t.replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`))]);
+    const r = await call("old-minor", ["build-all", ...T, "--image", "minimal", "--matrix", matrix("old-minor", (t) => t.replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`))]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed" });
     expect(sbomVersions(outOf("old-minor"), r.summary, "minimal-15-bookworm").get("postgresql-15")).toBe(archive.get("postgresql-15")!.find(old));
   });
@@ -105,14 +108,14 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
   });
 
   it("a key whose fingerprint is not the pinned one fails the build, naming the key URL and both fingerprints", async () => {
-    const r = await call("wrong-key", ["build-all", "--image", "minimal", "--matrix", matrix("wrong-key", (t) => t.replace(pgdg.keyUrl, pgdg.otherKeyUrl))]);
+    const r = await call("wrong-key", ["build-all", ...T, "--image", "minimal", "--matrix", matrix("wrong-key", (t) => t.replace(pgdg.keyUrl, pgdg.otherKeyUrl))]);
     expect(r.code).toBe(1);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "failed" });
     expect(r.summary.targets["minimal-15-bookworm"]!.reason).toContain(`PGDG key from ${pgdg.otherKeyUrl}: fingerprint '${pgdg.otherFingerprint}', expected ${pgdg.fingerprint}`);
   });
 
   it("a pin no repository carries fails the build, naming the package and the pin", async () => {
-    const r = await call("no-pin", ["build-all", "--image", "standard", "--matrix", matrix("no-pin", (t) => t.replace(/("15": ")1\.[^"]*(" \} \}\n  hll)/, "$19.9.9-*$2"))]);
+    const r = await call("no-pin", ["build-all", ...T, "--image", "standard", "--matrix", matrix("no-pin", (t) => t.replace(/("15": ")1\.[^"]*(" \} \}\n  hll)/, "$19.9.9-*$2"))]);
     expect(r.code).toBe(1);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "failed" });
     expect(r.summary.targets["standard-15-bookworm"]!.reason).toMatch(/Version '9\.9\.9-\*' for 'postgresql-15-pgaudit' was not found/);
