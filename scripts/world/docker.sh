@@ -29,7 +29,26 @@ else
   wait_for 60 dockerd docker_up
 fi
 
+# Earlier builds of the image tests' tags: nothing refers to them (build steps stay cached).
+docker image prune -f >/dev/null
+
 registry_up() { curl -fs -o /dev/null "http://$REGISTRY/v2/"; }
+
+# Every test run pushes under a name of its own and leaves it there. Before the registry serves
+# again, only the world's own repositories stay (bases, tools, the cluster's images) and the
+# blobs nothing else holds go: the disk stays bounded however many runs this world sees.
+WORLD_REPOSITORIES=(library anchore go-containerregistry sigstore regclient pg-images-kube)
+prune_registry() {
+  local repos=$WORLD/registry/data/docker/registry/v2/repositories name dropped=()
+  [[ -d $repos ]] || return 0
+  for name in "$repos"/*; do
+    [[ " ${WORLD_REPOSITORIES[*]} " == *" ${name##*/} "* ]] || { rm -rf "$name"; dropped+=("${name##*/}"); }
+  done
+  ((${#dropped[@]})) || return 0
+  docker-registry garbage-collect --delete-untagged "$WORLD/registry/config.yml" >"$WORLD/registry/gc.log" 2>&1 ||
+    { tail -5 "$WORLD/registry/gc.log"; die "registry garbage-collect failed (log: $WORLD/registry/gc.log)"; }
+  log "registry: dropped ${#dropped[@]} test runs' repositories and their blobs ($(du -sh "$WORLD/registry/data" | cut -f1) kept)"
+}
 
 if registry_up; then
   log "registry already answering on $REGISTRY"
@@ -46,6 +65,7 @@ storage:
 http:
   addr: $REGISTRY
 YAML
+  prune_registry
   log "starting registry on $REGISTRY (log: $WORLD/registry/registry.log)"
   setsid docker-registry serve "$WORLD/registry/config.yml" \
     >"$WORLD/registry/registry.log" 2>&1 </dev/null &
