@@ -24,7 +24,7 @@ npx vitest run --project unit
 step "provision the local world"
 if [[ ${PG_IMAGES_KEEP_WORLD:-0} != 1 ]]; then trap 'bash scripts/world/down.sh' EXIT; fi
 # Kubernetes may still be building on a fresh machine: the tests that need no cluster go first,
-# and the operator tests start it (vitest.sequencer.ts runs them last).
+# and the operator tests start it (vitest.config.ts runs them last).
 PG_IMAGES_KUBE=later bash scripts/world/up.sh
 source scripts/world/env.sh
 

@@ -6,7 +6,7 @@
 // writes runs what was released. The images are those the chain and catalogs tests build (same
 // recipes, pins and run times: harness.ts), so the engine has them.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -45,11 +45,9 @@ beforeAll(async () => {
   useWorldEngine();
   useWorldDagger();
   // On a fresh machine the test command leaves Kubernetes building while the other files run:
-  // wait for that build and start the cluster (nothing to do when up.sh already started it).
-  if (!existsSync(KUBECONFIG) || !kubectl(["get", "--raw", "/readyz"]).ok) {
-    const up = spawnSync("bash", ["scripts/world/kube.sh", "up"], { cwd: REPO, encoding: "utf8" });
-    if (up.status !== 0) throw new Error(`kube.sh up failed (exit ${up.status}):\n${`${up.stdout}${up.stderr}`.split("\n").slice(-30).join("\n")}`);
-  }
+  // kube.sh up waits for that build and starts the cluster (a no-op when up.sh already did).
+  const up = spawnSync("bash", ["scripts/world/kube.sh", "up"], { cwd: REPO, encoding: "utf8" });
+  if (up.status !== 0) throw new Error(`kube.sh up failed (exit ${up.status}):\n${`${up.stdout}${up.stderr}`.split("\n").slice(-30).join("\n")}`);
   const ready = kubectl(["get", "--raw", "/readyz"]);
   if (!ready.ok) throw new Error(`no cluster at ${KUBECONFIG} after kube.sh up: ${ready.out}`);
   mkdirSync(work, { recursive: true });
