@@ -11,8 +11,7 @@ export const EXT_REPO_VERSIONS = ["1.0", "1.1"] as const;
 export function makeExtRepo(srcRoot: string, dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=pg-images tests", "-c", "user.email=tests@pg-images.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" });
+  const git = gitIn(dir);
   git("init", "-q");
   for (const version of EXT_REPO_VERSIONS) {
     for (const f of readdirSync(dir)) if (f !== ".git") rmSync(join(dir, f), { recursive: true });
@@ -21,11 +20,26 @@ export function makeExtRepo(srcRoot: string, dir: string): void {
     git("commit", "-q", "-m", `greeter ${version}`);
     git("tag", `v${version}`);
   }
+  settle(dir);
 }
+
+// Fixed dates make the same commits every run, so a recipe that copies the repository has the
+// same cache key in the engine from one test run to the next.
+const FIXED_DATE = "2026-01-01T00:00:00Z";
 
 function gitIn(dir: string) {
   return (...args: string[]) =>
-    execFileSync("git", ["-c", "user.name=pg-images tests", "-c", "user.email=tests@pg-images.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe", encoding: "utf8" });
+    execFileSync("git", ["-c", "user.name=pg-images tests", "-c", "user.email=tests@pg-images.invalid", "-c", "init.defaultBranch=main", ...args], {
+      cwd: dir,
+      stdio: "pipe",
+      encoding: "utf8",
+      env: { ...process.env, GIT_AUTHOR_DATE: FIXED_DATE, GIT_COMMITTER_DATE: FIXED_DATE },
+    });
+}
+
+/** Drops what differs between two makes of the same repository: the index records file times and inodes. */
+function settle(dir: string): void {
+  rmSync(join(dir, ".git", "index"));
 }
 
 /** A repository of one folder, committed and tagged: a tool a stylechecker builds from source. */
@@ -38,6 +52,7 @@ export function makeTaggedRepo(src: string, dir: string, tag: string): void {
   git("add", "-A");
   git("commit", "-q", "-m", `tool at ${tag}`);
   git("tag", tag);
+  settle(dir);
 }
 
 /**
@@ -58,5 +73,6 @@ export function makeVcsProbeRepo(dir: string): string {
   };
   const pinned = commit("pinned");
   commit("moved");
+  settle(dir);
   return pinned;
 }
