@@ -1,6 +1,7 @@
 // One target through the chain: build → smoke → SBOM. Results, not exceptions: one target
 // failing never hides the others' results.
 import { dag, type Container, type Directory, type File } from "@dagger.io/dagger";
+import { createHash } from "node:crypto";
 import type { CheckResult } from "../release/decisions.js";
 import type { Platform } from "../kinds.js";
 import type { Recipe, Runtime, SmokeCheck } from "../recipes/types.js";
@@ -150,7 +151,12 @@ export function finishTarball(tarball: File, finish: Finish): File {
   const annotate = finish.indexAnnotations !== undefined;
   if (!normalize && !annotate) return tarball;
   let c = dag.container().from(normalize ? finish.layerTools! : finish.crane).withUser("root").withMountedFile("/in.tar", tarball);
-  if (normalize) c = c.withFile("/usr/local/bin/regctl", dag.container().from(finish.regctl!).file(REGCTL_BINARY), { permissions: 0o755 }).withMountedFile("/epoch", finish.epoch!);
+  if (normalize) {
+    c = c
+      .withFile("/usr/local/bin/regctl", dag.container().from(finish.regctl!).file(REGCTL_BINARY), { permissions: 0o755 })
+      .withMountedFile("/epoch", finish.epoch!)
+      .withMountedCache(CANONICAL_CACHE_AT, dag.cacheVolume(canonicalCacheName(finish.layerTools!)));
+  }
   if (annotate) c = c.withEnvVariable("ANNOTATIONS", JSON.stringify(finish.indexAnnotations));
   const script = ["mkdir /work && tar -xf /in.tar -C /work && cd /work", ...(normalize ? [NORMALIZE_LAYOUT, CANONICAL_LAYERS] : []), ...(annotate ? [ANNOTATE_INDEX] : []), "tar -cf /image.tar $(ls)"].join("\n");
   return c.withNewFile("/finish.sh", script).withExec(["sh", "-e", "/finish.sh"]).file("/image.tar");
@@ -166,6 +172,15 @@ export function finishTarball(tarball: File, finish: Finish): File {
 // epoch clamped to it, no atime or ctime, gzip without name or time. Each config's diff_ids and
 // each manifest's descriptors follow; history loses created_by, which a restored snapshot no
 // longer knows; then the index and index.json follow, and the replaced blobs go.
+// Rewriting a layer is the costly part (unpack, write again, gzip), and most layers of an export
+// are ones an earlier export held: the parent's, the base's, the same target's under new labels.
+// So each canonical layer is kept in a cache volume, by the engine's blob digest and the epoch;
+// the volume's name follows the script and the image that writes the layers, so the entries are
+// always what this script would write there.
+const CANONICAL_CACHE_AT = "/var/cache/pg-images/canonical-layers";
+const canonicalCacheName = (layerTools: string) =>
+  `pg-images-canonical-layers-${createHash("sha256").update(`${layerTools}\n${CANONICAL_LAYERS}`).digest("hex").slice(0, 16)}`;
+
 const CANONICAL_LAYERS = String.raw`sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { wc -c < "$1" | tr -d ' '; }
 # Replace a blob by a new file: store it, then rewrite every reference in the given JSON blob.
@@ -178,6 +193,8 @@ swap() { # old-hex new-file json-blob-path; prints the new hex
   echo "$new"
 }
 canon_layer() { # layer hex; writes /tmp/layer.tgz and prints its diff_id
+  c="${CANONICAL_CACHE_AT}/$e/$1"
+  if [ -f "$c.diffid" ]; then cp "$c.tgz" /tmp/layer.tgz && cat "$c.diffid" && return; fi
   rm -rf /l /tmp/tarpipe /tmp/failed && mkdir /l && mkfifo /tmp/tarpipe
   { gzip -dc "blobs/sha256/$1" || echo "unpacking layer $1" > /tmp/failed; } | tar -x -f - -C /l --numeric-owner --same-owner -p --xattrs --xattrs-include='*'
   (cd /l && find . -mindepth 1 -printf '%P\0' | LC_ALL=C sort -z > /tmp/list)
@@ -188,6 +205,11 @@ canon_layer() { # layer hex; writes /tmp/layer.tgz and prints its diff_id
   wait
   [ ! -e /tmp/failed ] || { cat /tmp/failed; exit 1; }
   rm -rf /l
+  # Kept for the next export holding this layer: the layer first, then its diff_id, which says
+  # the entry is whole; each by rename, as finishes running at once may write the same entry.
+  mkdir -p "${CANONICAL_CACHE_AT}/$e"
+  t=$(mktemp "$c.XXXXXX") && cp /tmp/layer.tgz "$t" && mv "$t" "$c.tgz"
+  t=$(mktemp "$c.XXXXXX") && cp /tmp/diffid "$t" && mv "$t" "$c.diffid"
   cat /tmp/diffid
 }
 digests() { tr -d ' \n' < "$1" | grep -o '"digest":"sha256:[0-9a-f]\{64\}"' | cut -d: -f3 | tr -d '"'; }
@@ -217,7 +239,7 @@ cp index.json /tmp/outer
 if grep -q 'image.index.v1+json' "blobs/sha256/$top"; then
   tr -d '\n' < "blobs/sha256/$top" > /tmp/outer_index
   for m in $(digests "blobs/sha256/$top"); do
-    cp /tmp/outer_index /tmp/outer; nm=$(canon_manifest "$m"); cp /tmp/outer /tmp/outer_index
+    cp /tmp/outer_index /tmp/outer; canon_manifest "$m" >/dev/null; cp /tmp/outer /tmp/outer_index
   done
   cp index.json /tmp/outer
   swap "$top" /tmp/outer_index /tmp/outer >/dev/null
