@@ -38,8 +38,11 @@ async function writeMatrix(name: string, template: string, edit: (text: string, 
 }
 
 const checksOf = (s: Summary, id: string) => s.targets[id]!.checks.filter((c) => c.name.startsWith("CloudNativePG"));
-/** The stage's namespaces still there: none once a run is over. */
-const namespaces = () => kubectl(["get", "namespaces", "-l", "app.kubernetes.io/managed-by=pg-images", "-o", "name"]).stdout;
+/** The stage's namespaces for an image (runNamespace) still there: none once its run is over. */
+const namespacesOf = (digest: string) =>
+  kubectl(["get", "namespaces", "-l", "app.kubernetes.io/managed-by=pg-images", "-o", "name"])
+    .stdout.split("\n")
+    .filter((n) => n.startsWith(`namespace/pg-images-${digest.replace(/^sha256:/, "").slice(0, 12)}-`));
 
 beforeAll(async () => {
   useWorldEngine();
@@ -67,7 +70,9 @@ beforeAll(async () => {
 
 afterAll(() => dropWork(work));
 
-describe("the CloudNativePG stage on a real cluster", () => {
+// The cases run at once: each mostly waits on the cluster (pods starting, a switchover), and
+// each has its own images, namespaces and report.
+describe.concurrent("the CloudNativePG stage on a real cluster", () => {
   it("an image the operator cannot run fails the stage with the operator's reason, is not tagged, and its cluster is deleted", async () => {
     const r = await call(work, "broken", ["publish", "--image", "minimal", "--image", "standard", "--matrix", paths.broken!, ...registryArgs, "--timestamp", BROKEN_TIME, "--kubeconfig", KUBECONFIG]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "failed" });
@@ -83,7 +88,7 @@ describe("the CloudNativePG stage on a real cluster", () => {
     expect(await manifestDigest(standard.tags.testing)).toBeUndefined();
     // The stage runs only on the flavours it names.
     expect(checksOf(r.summary, "minimal-15-bookworm")).toEqual([]);
-    expect(namespaces()).toBe("");
+    expect(namespacesOf(standard.digest!)).toEqual([]);
   });
 
   it("standard (15, bookworm) passes every check; released, a Cluster from the release's ClusterImageCatalog runs the released digest", async () => {
@@ -131,7 +136,7 @@ describe("the CloudNativePG stage on a real cluster", () => {
       kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=120s"]);
       kubectl(["delete", "clusterimagecatalog", catalog.metadata.name]);
     }
-    expect(namespaces()).toBe("");
+    expect(namespacesOf(r.summary.targets["standard-15-bookworm"]!.digest!)).toEqual([]);
   });
 
   it("17 on trixie passes the stage", async () => {
@@ -142,6 +147,7 @@ describe("the CloudNativePG stage on a real cluster", () => {
       [expect.stringMatching(/^CloudNativePG: SELECT version\(\) reports 17\.\d+$/), true],
       ["CloudNativePG: the cluster is deleted", true],
     ]);
+    expect(namespacesOf(r.summary.targets["minimal-17-trixie"]!.digest!)).toEqual([]);
     expect(r.code).toBe(0);
   });
 });
