@@ -162,6 +162,15 @@ export function finishTarball(tarball: File, finish: Finish): File {
   return c.withNewFile("/finish.sh", script).withExec(["sh", "-e", "/finish.sh"]).file("/image.tar");
 }
 
+// Rewriting a layer is the costly part (unpack, write again, gzip), and most layers of an export
+// are ones an earlier export held: the parent's, the base's, the same target's under new labels.
+// So each canonical layer is kept in a cache volume, by the engine's blob digest and the epoch;
+// the volume's name follows the script and the image that writes the layers, so the entries are
+// always what this script would write there.
+const CANONICAL_CACHE_AT = "/var/cache/pg-images/canonical-layers";
+const canonicalCacheName = (layerTools: string) =>
+  `pg-images-canonical-layers-${createHash("sha256").update(`${layerTools}\n${CANONICAL_LAYERS}`).digest("hex").slice(0, 16)}`;
+
 // Shell for finishTarball, in /work after NORMALIZE_LAYOUT (one image and its blobs; the epoch
 // in $e). JSON is edited with its newlines taken out (JSON strings hold none) and blanks between
 // tokens allowed, as the engine writes it indented and regctl compact. The engine writes a layer's tar from whatever it holds: the blob it
@@ -172,15 +181,6 @@ export function finishTarball(tarball: File, finish: Finish): File {
 // epoch clamped to it, no atime or ctime, gzip without name or time. Each config's diff_ids and
 // each manifest's descriptors follow; history loses created_by, which a restored snapshot no
 // longer knows; then the index and index.json follow, and the replaced blobs go.
-// Rewriting a layer is the costly part (unpack, write again, gzip), and most layers of an export
-// are ones an earlier export held: the parent's, the base's, the same target's under new labels.
-// So each canonical layer is kept in a cache volume, by the engine's blob digest and the epoch;
-// the volume's name follows the script and the image that writes the layers, so the entries are
-// always what this script would write there.
-const CANONICAL_CACHE_AT = "/var/cache/pg-images/canonical-layers";
-const canonicalCacheName = (layerTools: string) =>
-  `pg-images-canonical-layers-${createHash("sha256").update(`${layerTools}\n${CANONICAL_LAYERS}`).digest("hex").slice(0, 16)}`;
-
 const CANONICAL_LAYERS = String.raw`sha() { sha256sum "$1" | cut -d' ' -f1; }
 size() { wc -c < "$1" | tr -d ' '; }
 # Replace a blob by a new file: store it, then rewrite every reference in the given JSON blob.

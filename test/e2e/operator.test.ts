@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { makeContext, REPO, resolveMatrix, useWorldEngine, WORLD } from "../../scripts/world/world.js";
 import { BROKEN_TIME, call, CATALOGS_17_TIME, dropWork, MATRIX_TIME, statuses, useWorldDagger, type Summary } from "./harness.js";
+import { runNamespace } from "../../src/release/operator.js";
 import { manifestDigest } from "./registry.js";
 
 const runId = `operator${Date.now().toString(36)}`;
@@ -38,11 +39,10 @@ async function writeMatrix(name: string, template: string, edit: (text: string, 
 }
 
 const checksOf = (s: Summary, id: string) => s.targets[id]!.checks.filter((c) => c.name.startsWith("CloudNativePG"));
-/** The stage's namespaces for an image (runNamespace) still there: none once its run is over. */
-const namespacesOf = (digest: string) =>
-  kubectl(["get", "namespaces", "-l", "app.kubernetes.io/managed-by=pg-images", "-o", "name"])
-    .stdout.split("\n")
-    .filter((n) => n.startsWith(`namespace/pg-images-${digest.replace(/^sha256:/, "").slice(0, 12)}-`));
+/** The stage's namespaces still there: none once the runs are over. */
+const namespaces = () => kubectl(["get", "namespaces", "-l", "app.kubernetes.io/managed-by=pg-images", "-o", "name"]).stdout.split("\n").filter(Boolean);
+/** Those of one image's runs (runNamespace with an empty nonce is their common start). */
+const namespacesOf = (digest: string) => namespaces().filter((n) => n.startsWith(`namespace/${runNamespace(digest, "")}`));
 
 beforeAll(async () => {
   useWorldEngine();
@@ -68,7 +68,12 @@ beforeAll(async () => {
   await writeMatrix("trixie", withOperator(readFileSync(join(REPO, "test/e2e/catalogs.yaml"), "utf8"), "  checks: [ready, version]\n  timeout: 240\n"));
 }, 600_000);
 
-afterAll(() => dropWork(work));
+afterAll(() => {
+  // Each case checks its own images' namespaces; once all are over, none of the stage's is left.
+  const left = namespaces();
+  dropWork(work);
+  if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(", ")}`);
+});
 
 // The cases run at once: each mostly waits on the cluster (pods starting, a switchover), and
 // each has its own images, namespaces and report.
