@@ -29,6 +29,8 @@ if docker info >/dev/null 2>&1; then
   fi
 fi
 stop_pid "PGDG-shaped repositories' server" "$WORLD/pgdg/http.pid"
+source "$(dirname "${BASH_SOURCE[0]}")/pgdg-lib.sh"
+if ip -4 addr show dev lo | grep -q "inet $PGDG_ADDR/"; then ip addr del "$PGDG_ADDR/32" dev lo; fi
 stop_pid registry "$WORLD/registry/registry.pid"
 # dockerd stops its running containers and its containerd itself.
 stop_pid dockerd "$WORLD/docker/dockerd.pid"

@@ -4,9 +4,14 @@
 # a package is repacked and a suite indexed and signed. Sourced after lib.sh, never run.
 
 PGDG_PORT="${PG_IMAGES_PGDG_PORT:-5081}"
+# The address the repositories are served at: one on the loopback device that is not 127.0.0.1,
+# so every engine's build containers reach it as a plain host (a service binding would tie each
+# apt step's cache entry to one client's session). 127.0.0.1 serves them too, for the tunnel path.
+PGDG_ADDR="${PG_IMAGES_PGDG_ADDR:-10.86.0.1}"
 dir="$WORLD/pgdg"
 www="$dir/www"
-url="http://127.0.0.1:$PGDG_PORT"
+url="http://$PGDG_ADDR:$PGDG_PORT"
+loopback_url="http://127.0.0.1:$PGDG_PORT"
 export GNUPGHOME="$dir/gnupg"
 declare -A debian_number=([bullseye]=11 [bookworm]=12 [trixie]=13)
 declare -A debian_pg=([bullseye]=13 [bookworm]=15 [trixie]=17)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Two apt repositories shaped like PGDG's, made from Debian's own PostgreSQL packages and served
-# on http://127.0.0.1:$PGDG_PORT (a static server over $WORLD/pgdg/www):
+# on http://$PGDG_ADDR:$PGDG_PORT and http://127.0.0.1:$PGDG_PORT (a static server over
+# $WORLD/pgdg/www; pgdg-lib.sh says why two):
 #   /apt      like apt.postgresql.org:         dists/<release>-pgdg/{main,<major>}/binary-amd64
 #   /archive  like apt-archive.postgresql.org: dists/<release>-pgdg-archive/{main,<major>}/…
 #   /keys/pgdg.asc   the key both are signed with (made here, once, kept under $WORLD/pgdg)
@@ -186,34 +187,39 @@ else
   done
 fi
 
-# The static server: python's, bound to the loopback only. It also answers requests in absolute
-# form (GET http://127.0.0.1:port/…), as HTTP/1.1 servers must: apt sends those when a per-host
-# proxy points it at this server, which is how the Dagger engine's containers reach it.
+# The static server: python's, on $PGDG_ADDR (put on the loopback device here) and on 127.0.0.1,
+# nowhere else. It also answers requests in absolute form (GET http://127.0.0.1:port/…), as
+# HTTP/1.1 servers must: apt sends those when a per-host proxy points it at this server, which is
+# how the Dagger engine's containers reach a mirror on the caller's 127.0.0.1.
 cat >"$dir/serve.py" <<'PY'
-import functools, http.server, re, sys
+import functools, http.server, re, sys, threading
 class Handler(http.server.SimpleHTTPRequestHandler):
     def translate_path(self, path):
         return super().translate_path(re.sub(r"^[a-z]+://[^/]*", "", path))
-bind, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-http.server.ThreadingHTTPServer((bind, port), functools.partial(Handler, directory=root)).serve_forever()
+port, root, binds = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+servers = [http.server.ThreadingHTTPServer((b, port), functools.partial(Handler, directory=root)) for b in binds]
+for s in servers[1:]:
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+servers[0].serve_forever()
 PY
+ip -4 addr show dev lo | grep -q "inet $PGDG_ADDR/" || ip addr add "$PGDG_ADDR/32" dev lo
 serving() {
   cmp -s <(curl -fs "$url/keys/pgdg.asc") "$www/keys/pgdg.asc" &&
-    cmp -s <(curl -fs --proxy "$url" "http://127.0.0.1:$PGDG_PORT/keys/pgdg.asc") "$www/keys/pgdg.asc"
+    cmp -s <(curl -fs --proxy "$loopback_url" "$loopback_url/keys/pgdg.asc") "$www/keys/pgdg.asc"
 }
 if serving; then
-  log "PGDG-shaped repositories already served at $url"
+  log "PGDG-shaped repositories already served at $url and $loopback_url"
 else
   pidfile="$dir/http.pid"
   if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; fi
-  log "serving $www at $url (log: $dir/http.log)"
-  setsid /usr/bin/python3 "$dir/serve.py" 127.0.0.1 "$PGDG_PORT" "$www" >"$dir/http.log" 2>&1 </dev/null &
+  log "serving $www at $url and $loopback_url (log: $dir/http.log)"
+  setsid /usr/bin/python3 "$dir/serve.py" "$PGDG_PORT" "$www" "$PGDG_ADDR" 127.0.0.1 >"$dir/http.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_for 30 "the PGDG-shaped repositories at $url" serving
 fi
 
-jq -n --arg u "$url" --arg f "$fingerprint" --arg o "$other" '{
-    mirror: "\($u)/apt", archive: "\($u)/archive", keyUrl: "\($u)/keys/pgdg.asc", fingerprint: $f,
+jq -n --arg u "$url" --arg l "$loopback_url" --arg f "$fingerprint" --arg o "$other" '{
+    url: $u, loopbackUrl: $l, mirror: "\($u)/apt", archive: "\($u)/archive", keyUrl: "\($u)/keys/pgdg.asc", fingerprint: $f,
     otherKeyUrl: "\($u)/keys/other.asc", otherFingerprint: $o, releases: {} }' >"$WORLD/pgdg.json.tmp"
 for f in "$dir"/tree/debs/*/release.json; do
   [[ -f $f ]] && jq -s '.[0].releases += .[1] | .[0]' "$WORLD/pgdg.json.tmp" "$f" >"$WORLD/pgdg.json.tmp2" && mv "$WORLD/pgdg.json.tmp2" "$WORLD/pgdg.json.tmp"

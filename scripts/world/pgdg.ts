@@ -5,6 +5,10 @@ import { join } from "node:path";
 import { WORLD } from "./world.js";
 
 export interface LocalPgdg {
+  /** Where the repositories are served: an address every engine's containers reach directly. */
+  url: string;
+  /** The same repositories on 127.0.0.1, which the engine's containers reach through a tunnel. */
+  loopbackUrl: string;
   mirror: string;
   archive: string;
   keyUrl: string;

@@ -1,7 +1,8 @@
 // The default package source end to end on a real Dagger engine: packageSource pgdg, from the
 // PGDG-shaped mirror and archive scripts/world/pgdg.sh serves on this machine. build-all and
 // publish, with exttester's regression suite from the mirror's source package and its debug
-// symbols; an old minor only the archive carries; a key with another fingerprint; a pin no
+// symbols; an old minor only the archive carries, from the repositories on the caller's 127.0.0.1
+// (a tunnel into the engine); a key with another fingerprint; a pin no
 // repository carries. The module's functions run in client mode, as in chain.test.ts.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -79,14 +80,17 @@ describe("packageSource pgdg from a PGDG-shaped mirror and archive", () => {
     }
   });
 
-  it("an old minor only the archive carries is installed from there", async () => {
+  it("an old minor only the archive carries is installed from there, from a mirror and archive on the caller's 127.0.0.1 (through a tunnel)", async () => {
     const mirror = await packagesIn(pgdg.mirror, "bookworm-pgdg");
     const archive = await packagesIn(pgdg.archive, "bookworm-pgdg-archive");
     const old = (v: string) => v.startsWith(`${bookworm.old}-`);
     expect(mirror.get("postgresql-15")!.filter(old)).toEqual([]);
     expect(archive.get("postgresql-15")!.filter(old)).toHaveLength(1);
 
-    const r = await call("old-minor", ["build-all", ...T, "--image", "minimal", "--matrix", matrix("old-minor", (t) => t.replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`))]);
+    const onLoopback = (t: string) => t.replaceAll(pgdg.url, pgdg.loopbackUrl).replace(`version: "${bookworm.current}"`, `version: "${bookworm.old}"`);
+    const path = matrix("old-minor", onLoopback);
+    expect(readFileSync(join(REPO, path), "utf8")).not.toContain(pgdg.url);
+    const r = await call("old-minor", ["build-all", ...T, "--image", "minimal", "--matrix", path]);
     expect(statuses(r.summary)).toEqual({ "minimal-15-bookworm": "passed" });
     expect(sbomVersions(outOf("old-minor"), r.summary, "minimal-15-bookworm").get("postgresql-15")).toBe(archive.get("postgresql-15")!.find(old));
   });
