@@ -56,47 +56,55 @@ const secretFrom = (flag: "signing-key-env" | "signing-password-env") => {
 
 let failed = false;
 let reportText = "";
-await connection(
-  async () => {
-    const source = hostSource(resolve(o.source));
-    const kubeconfig = o.kubeconfig ? dag.setSecret("kubeconfig", readFileSync(resolve(o.kubeconfig), "utf8")) : undefined;
-    const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision, [], kubeconfig);
-    const password = o["password-env"] ? dag.setSecret("registry-password", process.env[o["password-env"]] ?? "") : undefined;
-    let report: Report;
-    switch (fn) {
-      case "plan":
-        process.stdout.write(await m.plan(o.format, ...filters, o.explain));
-        return;
-      case "retention":
-        process.stdout.write(await m.retention(Number(o.days), !o.delete, o.username, password));
-        return;
-      case "catalogs":
-        await (await m.catalogs(o.username, password, secretFrom("signing-key-env"), secretFrom("signing-password-env"))).export(resolve(o.out));
-        process.stdout.write(`catalogs: ${resolve(o.out)}\n`);
-        return;
-      case "bump-pins": {
-        const pins = await m.bumpPins();
-        process.stdout.write(await pins.report);
-        if (o.write) await pins.matrix.export(resolve(o.source, o.matrix));
-        return;
+try {
+  await connection(
+    async () => {
+      const source = hostSource(resolve(o.source));
+      const kubeconfig = o.kubeconfig ? dag.setSecret("kubeconfig", readFileSync(resolve(o.kubeconfig), "utf8")) : undefined;
+      const m = new LocalPgImages(source, o.matrix, o.registry, o["testing-registry"], o.timestamp, o.revision, [], kubeconfig);
+      const password = o["password-env"] ? dag.setSecret("registry-password", process.env[o["password-env"]] ?? "") : undefined;
+      let report: Report;
+      switch (fn) {
+        case "plan":
+          process.stdout.write(await m.plan(o.format, ...filters, o.explain));
+          return;
+        case "retention":
+          process.stdout.write(await m.retention(Number(o.days), !o.delete, o.username, password));
+          return;
+        case "catalogs":
+          await (await m.catalogs(o.username, password, secretFrom("signing-key-env"), secretFrom("signing-password-env"))).export(resolve(o.out));
+          process.stdout.write(`catalogs: ${resolve(o.out)}\n`);
+          return;
+        case "bump-pins": {
+          const pins = await m.bumpPins();
+          process.stdout.write(await pins.report);
+          if (o.write) await pins.matrix.export(resolve(o.source, o.matrix));
+          return;
+        }
+        case "build-all":
+          report = await m.buildAll(...filters);
+          break;
+        case "publish":
+          report = await m.publish(o.release, o.username, password, ...filters, false, secretFrom("signing-key-env"), secretFrom("signing-password-env"));
+          break;
+        default:
+          throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention, catalogs, bump-pins`);
       }
-      case "build-all":
-        report = await m.buildAll(...filters);
-        break;
-      case "publish":
-        report = await m.publish(o.release, o.username, password, ...filters, false, secretFrom("signing-key-env"), secretFrom("signing-password-env"));
-        break;
-      default:
-        throw new Error(`unknown function "${fn ?? ""}"; one of: plan, build-all, publish, retention, catalogs, bump-pins`);
-    }
-    // The same contract as `dagger call … check`: the report is always written, and any failed
-    // or blocked target makes the exit code non-zero.
-    await report.directory.export(resolve(o.out));
-    failed = report.failed.length > 0;
-    reportText = `\n${failed ? verdictMessage(report) : report.summary}report: ${resolve(o.out)}\n`;
-  },
-  { LogOutput: process.stderr },
-);
+      // The same contract as `dagger call … check`: the report is always written, and any failed
+      // or blocked target makes the exit code non-zero.
+      await report.directory.export(resolve(o.out));
+      failed = report.failed.length > 0;
+      reportText = `\n${failed ? verdictMessage(report) : report.summary}report: ${resolve(o.out)}\n`;
+    },
+    { LogOutput: process.stderr },
+  );
+} catch (e) {
+  // The SDK wraps what the function threw; the function's own message (a matrix problem names the
+  // file and key) is what the caller needs, without the SDK's stack.
+  const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  process.stderr.write(`\npg-images ${fn ?? ""}: ${cause instanceof Error ? cause.message : String(cause)}\n`);
+  process.exit(1);
+}
 // After the engine's progress output, so the summary is the last thing on the terminal.
 process.stdout.write(reportText);
 process.exitCode = failed ? 1 : 0;

@@ -3,12 +3,12 @@
 // the Dagger runtime imports every file under src/.
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { INPUT, MatrixError, type Problem } from "./matrix/problems.js";
+import { INPUT, MatrixError } from "./matrix/problems.js";
 import { matrixJsonSchema } from "./matrix/jsonSchema.js";
 import { planFromText } from "./plan/fromText.js";
 import { planJson, planTable } from "./plan/format.js";
 import { utcMinute } from "./plan/tags.js";
-import { filesNeeded } from "./recipes/index.js";
+import { filesNeeded, unreadableFileProblems } from "./recipes/index.js";
 import { MAX_MATRIX_BYTES, parseMatrix } from "./matrix/load.js";
 import { readText, type ReadBytes } from "./readText.js";
 import { dockerfileFor } from "./render/dockerfile.js";
@@ -146,13 +146,7 @@ function readNamedFiles(text: string, matrixPath: string, read: ReadBytes | unde
     if (file.ok) files.set(path, file.text);
     else failed.set(path, file.reason);
   }
-  if (failed.size > 0) {
-    const problems: Problem[] = parsed.matrix.images.flatMap((img, i) => {
-      const reason = img.requirements === undefined ? undefined : failed.get(img.requirements);
-      return reason ? [{ path: ["images", i, "requirements"], message: `file "${img.requirements}" next to ${matrixPath}: ${reason}` }] : [];
-    });
-    throw new MatrixError(matrixPath, problems);
-  }
+  if (failed.size > 0) throw new MatrixError(matrixPath, unreadableFileProblems(parsed.matrix, matrixPath, failed));
   return files;
 }
 

@@ -15,7 +15,7 @@ import { planFromText, registryOverrideProblems } from "../plan/fromText.js";
 import { findTarget } from "../plan/graph.js";
 import { placeholderValues, targetRefs, utcMinute } from "../plan/tags.js";
 import type { Filters, Plan, PlannedTarget, RunInputs } from "../plan/types.js";
-import { filesNeeded, type RecipeContext } from "../recipes/index.js";
+import { filesNeeded, unreadableFileProblems, type RecipeContext } from "../recipes/index.js";
 import { expiredTags, retentionReport, spareSharedDigests, templatePattern, type RetentionOutcome } from "../release/retention.js";
 import { dockerfileFor } from "../render/dockerfile.js";
 import { PinBumps, Report } from "../report.js";
@@ -71,11 +71,18 @@ export class Pipeline {
     const parsed = parseMatrix(text);
     const files = new Map<string, string>();
     if (parsed.ok) {
+      const failed = new Map<string, string>();
       await Promise.all(
         filesNeeded(parsed.matrix).map(async (path) => {
-          files.set(path, await options.source.file(join(dirname(options.matrix), path)).contents());
+          const full = join(dirname(options.matrix), path);
+          try {
+            files.set(path, await options.source.file(full).contents());
+          } catch {
+            failed.set(path, `not found in the source directory (${full})`);
+          }
         }),
       );
+      if (failed.size > 0) throw new MatrixError(options.matrix, unreadableFileProblems(parsed.matrix, options.matrix, failed));
     }
     const inputs = { timestamp: options.timestamp ?? utcMinute(new Date()), revision: options.revision ?? "dev" };
     return new Pipeline(options, text, files, inputs);

@@ -2,6 +2,7 @@
 // the table in kinds.ts (see there why the recipe is not a field of it).
 import type { ImageKind } from "../kinds.js";
 import type { Matrix } from "../matrix/schema.js";
+import type { Problem } from "../matrix/problems.js";
 import type { Target, TargetOf } from "../plan/types.js";
 import { customise } from "./customise.js";
 import { extbuilderRecipe } from "./extbuilder.js";
@@ -44,4 +45,12 @@ function recipeOf<K extends ImageKind>(target: TargetOf<K>, ctx: RecipeContext):
 /** Paths of files (relative to the matrix) whose text recipes embed, so the shell can read them. */
 export function filesNeeded(m: Matrix): string[] {
   return [...new Set(m.images.flatMap((i) => (i.requirements ? [i.requirements] : [])))].sort();
+}
+
+/** Each file that could not be read (path → why) as a problem of the image that names it. */
+export function unreadableFileProblems(m: Matrix, matrixPath: string, failed: ReadonlyMap<string, string>): Problem[] {
+  return m.images.flatMap((img, i) => {
+    const reason = img.requirements === undefined ? undefined : failed.get(img.requirements);
+    return reason ? [{ path: ["images", i, "requirements"], message: `file "${img.requirements}" next to ${matrixPath}: ${reason}` }] : [];
+  });
 }

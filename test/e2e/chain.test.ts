@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "n
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeContext, REPO, resolveMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
-import { BROKEN_TIME, call as harnessCall, dropWork, MATRIX_TIME, reasons, statuses, useWorldDagger } from "./harness.js";
+import { BROKEN_TIME, call as harnessCall, dropWork, MATRIX_TIME, reasons, start, statuses, useWorldDagger } from "./harness.js";
 import { startAuthRegistry, tagsIn, manifestDigest, type AuthRegistry } from "./registry.js";
 
 const runId = `e2e${Date.now().toString(36)}`;
@@ -86,6 +86,16 @@ describe("the chain on a real engine", () => {
     expect(log).toContain("2 targets did not pass: minimal-15-bookworm, standard-15-bookworm");
     expect(readFileSync(join(work, "out/failing-parent/summary.txt"), "utf8")).toMatch(/1 passed, 0 unchanged, 1 failed, 1 blocked/);
     expect(readdirSync(join(work, "out/failing-parent/sbom")).sort()).toEqual(["stylechecker.cdx.json", "stylechecker.spdx.json"]);
+  });
+
+  it("a file the matrix names but the source lacks: exit 1 before any build, naming the key and the path", async () => {
+    const dir = join(work, "no-requirements");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "matrix.yaml"), readFileSync(join(REPO, matrixPath), "utf8"));
+    const { code, log } = await start(work, "no-requirements", ["build-all", "--matrix", join(".pg-images", runId, "no-requirements", "matrix.yaml"), "--timestamp", T1]).done;
+    expect(code).toBe(1);
+    expect(log).toMatch(/images\[2\]\.requirements: file "images\/stylechecker\/requirements\.txt" next to \S+: not found in the source directory/);
+    expect(log).not.toMatch(/at \S+ \(file:|GraphQLRequestError/);
   });
 
   it("publish, then publish --release: every release tag holds the digest that was tested", async () => {
