@@ -52,6 +52,11 @@ export function standInMatrix(template: string): string {
   );
 }
 
+/** The template with stand-ins for its tool images alone: what Docker builds (which use none) resolve, before tools.sh is done. */
+export function standInTools(template: string): string {
+  return template.replace(/\{\{tool:([a-z]+)\}\}/g, (_, name: string) => `stand-in/${name}@sha256:${"0".repeat(64)}`);
+}
+
 /** crane (built by tools.sh) with these arguments; returns its trimmed stdout or throws with its stderr. */
 function crane(what: string, args: string[]): string {
   const bin = join(WORLD, "bin/crane");

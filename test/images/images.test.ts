@@ -16,7 +16,7 @@ import { writeFile } from "../../src/recipes/apt.js";
 import { pipInstall } from "../../src/recipes/failtester.js";
 import { sha256 } from "../../src/recipes/key.js";
 import { splitRequirements } from "../../src/recipes/requirements.js";
-import { makeContext, REPO, resolveMatrix, standInMatrix, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
+import { makeContext, REPO, resolveMatrix, standInMatrix, standInTools, TEMPLATE, useWorldEngine } from "../../scripts/world/world.js";
 
 const INPUTS = { timestamp: "202601010000", revision: "imagetest" };
 const template = readFileSync(TEMPLATE, "utf8");
@@ -60,7 +60,8 @@ async function cli(args: string[]): Promise<string> {
 describe.skipIf(skip && problem !== undefined)("images on a real Docker engine", () => {
   beforeAll(async () => {
     if (problem) throw new Error(`image tests need a Docker engine: ${problem}. Start one with scripts/world/docker.sh (and bases.sh), or set PG_IMAGES_SKIP_IMAGES=1 to skip them.`);
-    const { text, values } = await resolveMatrix(template);
+    // The tools are for the Dagger chain; these tests run beside tools.sh (scripts/test.sh).
+    const { text, values } = await resolveMatrix(standInTools(template));
     console.log(`resolved: ${Object.entries(values).map(([k, v]) => `${k} = ${v}`).join(", ")}`);
     const dir = mkdtempSync(join(tmpdir(), "pg-images-images-"));
     makeContext(dir, text);
