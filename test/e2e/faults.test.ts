@@ -69,7 +69,11 @@ describe("the registry dies in the middle of a release", () => {
 
     const again = await call(work, "converged", ["publish", "--release", ...args]);
     expect(again.code).toBe(0);
-    expect(statuses(again.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "passed" });
+    // Which targets the interrupted run promoted before the registry died depends on timing:
+    // those are reported unchanged, the rest are promoted now; either way every tag converges.
+    const converged = statuses(again.summary);
+    expect(Object.values(converged).length).toBeGreaterThan(0);
+    expect(Object.values(converged).filter((s) => s !== "passed" && s !== "unchanged"), JSON.stringify(converged)).toEqual([]);
     for (const [id, t] of Object.entries(dev.summary.targets)) {
       expect(await manifestDigest(t.tags.release)).toBe(tested[id]);
       for (const alias of t.tags.aliases) expect(await manifestDigest(`${registry.host}/rel/postgresql:${alias}`)).toBe(tested[id]);
@@ -106,7 +110,8 @@ describe("the engine is killed in the middle of a build", () => {
     const base = freshBase();
     const path = join(".pg-images", runId, "fresh-base.yaml");
     writeFileSync(join(REPO, path), readFileSync(join(REPO, matrixPath), "utf8").replace(/base: "[^"]+"/, `base: "${base}"`));
-    const args = ["build-all", "--matrix", path, "--timestamp", "202611240300", ...ONLY];
+    // minimal alone: its apt steps are where the engine dies, and what the re-run must complete.
+    const args = ["build-all", "--matrix", path, "--timestamp", "202611240300", "--image", "minimal"];
     const run = start(work, "killed", args);
     let log = "";
     run.child.stderr!.on("data", (d: Buffer) => (log += d.toString()));
@@ -122,7 +127,7 @@ describe("the engine is killed in the middle of a build", () => {
     expect(restart.status, restart.stderr.slice(-2000)).toBe(0);
     const again = await call(work, "after-kill", args);
     expect(again.code).toBe(0);
-    expect(statuses(again.summary)).toEqual({ "minimal-15-bookworm": "passed", "standard-15-bookworm": "passed" });
+    expect(statuses(again.summary)).toEqual({ "minimal-15-bookworm": "passed" });
   });
 });
 
