@@ -45,16 +45,19 @@ function readWorldJson(name: string, script: string): Record<string, string> {
 
 const PLACEHOLDER = /\{\{(base|tool|pg|pin):([a-z]+)(?::([a-z0-9.+-]+))?\}\}/g;
 
+/** A digest-pinned image reference that names no real image. */
+const standInImage = (name: string) => `stand-in/${name}@sha256:${"0".repeat(64)}`;
+
 /** The template with stand-in values: enough to plan (ids, order) without an engine. */
 export function standInMatrix(template: string): string {
   return template.replace(PLACEHOLDER, (_, kind: string, release: string, arg: string) =>
-    kind === "base" || kind === "tool" ? `stand-in/${release}@sha256:${"0".repeat(64)}` : kind === "pg" ? `${arg}.0` : "0-*",
+    kind === "base" || kind === "tool" ? standInImage(release) : kind === "pg" ? `${arg}.0` : "0-*",
   );
 }
 
 /** The template with stand-ins for its tool images alone: what Docker builds (which use none) resolve, before tools.sh is done. */
 export function standInTools(template: string): string {
-  return template.replace(/\{\{tool:([a-z]+)\}\}/g, (_, name: string) => `stand-in/${name}@sha256:${"0".repeat(64)}`);
+  return template.replace(/\{\{tool:([a-z]+)\}\}/g, (_, name: string) => standInImage(name));
 }
 
 /** crane (built by tools.sh) with these arguments; returns its trimmed stdout or throws with its stderr. */
